@@ -1,0 +1,3 @@
+"""vbr: declarative video background removal."""
+
+__version__ = "0.1.0"

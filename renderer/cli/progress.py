@@ -1,0 +1,55 @@
+"""Showing render events: a progress bar, NDJSON lines, or nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from renderer.events import Done, Event, Progress, Started
+
+
+class JsonLines:
+    """One JSON object per line on stdout; the last is the done (or error) event."""
+
+    def __call__(self, event: Event) -> None:
+        write_json(event.to_json())
+
+    def close(self) -> None:
+        pass
+
+
+def write_json(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+class Bar:
+    """A tqdm bar on stderr (frames, fps, ETA) when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Started) and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event.frames, unit="frame", desc="render", file=sys.stderr, dynamic_ncols=True)
+        elif isinstance(event, Progress) and self.bar is not None:
+            self.bar.n = event.frames_done
+            self.bar.set_postfix(inferred=event.inferred_frames, reused=event.reused_frames, refresh=False)
+            self.bar.refresh()
+        elif isinstance(event, Done):
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def summary(done: Done) -> str:
+    return (
+        f"wrote {done.output}: {done.frames} frames, {done.inferred_frames} inferred, "
+        f"{done.reused_frames} reused by dedup, {done.seconds:.1f} s"
+    )

@@ -1,0 +1,1 @@
+"""Compositing: pure functions on numpy arrays (resize, blur, backgrounds, alpha)."""

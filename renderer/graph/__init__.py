@@ -1,0 +1,1 @@
+"""The render graph: nodes, keys, compilation from a project, execution."""

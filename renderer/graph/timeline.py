@@ -1,0 +1,55 @@
+"""Mapping source frames onto the output's constant-rate timeline (pure).
+
+Output frame i is shown at t_i = start + i / fps and takes the source frame
+nearest to t_i (ties to the earlier one). Each source frame is passed on once
+with the number of output frames it fills: zero-count frames (dropped by a
+lower output rate, or before the trim) are never converted or inferred, and a
+frame held over several outputs (a higher rate) is inferred once.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterable, Iterator, Protocol, TypeVar
+
+
+class Timed(Protocol):
+    time: Fraction
+
+
+T = TypeVar("T", bound=Timed)
+
+
+def select_frames(
+    frames: Iterable[T], start: Fraction, fps: Fraction, count: int, source_fps: Fraction
+) -> Iterator[tuple[T, int]]:
+    """Yield (frame, repeats) with repeats >= 1, in order; sum of repeats <= count.
+
+    The sum falls short of `count` only when the source ends early: outputs
+    later than the last frame's own duration are not invented.
+    """
+    half = 1 / (2 * source_fps)
+    step = 1 / fps
+    i = 0
+    pending: T | None = None
+    repeats = 0
+    for frame in frames:
+        if i >= count:
+            break
+        # Outputs whose nearest frame comes before this one belong to `pending`
+        # (or, before the first frame, to this first frame).
+        while i < count and frame.time >= start + i * step + half:
+            repeats += 1
+            i += 1
+        if pending is not None and repeats:
+            yield pending, repeats
+            repeats = 0
+        pending = frame
+    if pending is None:
+        return
+    end = pending.time + 1 / source_fps
+    while i < count and start + i * step < end:
+        repeats += 1
+        i += 1
+    if repeats:
+        yield pending, repeats

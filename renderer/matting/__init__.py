@@ -1,0 +1,1 @@
+"""Matting models: the registry, the onnxruntime session, temporal smoothing."""

@@ -1,0 +1,100 @@
+"""Video frames out of a source, in presentation order, with exact times.
+
+Frames are handed out still in the decoder's pixel format: converting to RGB
+(and scaling) happens only for the frames the timeline keeps, in one swscale
+pass per size a stage asks for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+from av.video.reformatter import ColorRange, Colorspace, Interpolation
+
+from renderer.errors import MediaError
+
+# Sources that say nothing about their colours are read the way players read
+# them: BT.709 from 720 lines up, BT.601 below.
+_HD_LINES = 720
+_SEEK_MARGIN = Fraction(1)  # seek only when the trim start is further in than this
+
+
+def _frame_colorspace(frame: av.VideoFrame) -> Colorspace:
+    tagged = frame.colorspace
+    if tagged in (Colorspace.ITU709, Colorspace.ITU601, Colorspace.SMPTE170M, Colorspace.SMPTE240M, Colorspace.BT2020):
+        return Colorspace(tagged)
+    return Colorspace.ITU709 if frame.height >= _HD_LINES else Colorspace.ITU601
+
+
+@dataclass
+class SourceFrame:
+    """One decoded frame: its time in seconds from the source's first frame."""
+
+    time: Fraction
+    _frame: av.VideoFrame
+
+    def rgb(self, width: int, height: int, *, downscale: bool = False) -> np.ndarray:
+        """H x W x 3 uint8, full-range RGB, scaled in the same pass.
+
+        `downscale` picks area averaging (for model inputs); otherwise Lanczos.
+        """
+        frame = self._frame
+        interpolation = Interpolation.AREA if downscale else Interpolation.LANCZOS
+        converted = frame.reformat(
+            width=width,
+            height=height,
+            format="rgb24",
+            src_colorspace=_frame_colorspace(frame),
+            dst_colorspace=Colorspace.ITU709,
+            src_color_range=ColorRange.JPEG if frame.color_range == ColorRange.JPEG else ColorRange.MPEG,
+            dst_color_range=ColorRange.JPEG,
+            interpolation=interpolation | Interpolation.ACCURATE_RND | Interpolation.BITEXACT,
+            threads=1,
+        )
+        return converted.to_ndarray()
+
+
+def decode_video(path: Path, start: Fraction = Fraction(0)) -> Iterator[SourceFrame]:
+    """Frames from `start` on (and the one shown at `start`), until the stream ends.
+
+    Seeks to the keyframe before `start` when that saves decoding; if the
+    container's seek lands after `start` (some files index badly), it decodes
+    from the beginning instead.
+    """
+    seek = start > _SEEK_MARGIN
+    try:
+        while True:
+            restarted = False
+            with av.open(str(path), mode="r") as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                tb = stream.time_base
+                origin = Fraction(stream.start_time or 0) * tb
+                if seek:
+                    target = int((origin + start - _SEEK_MARGIN) / tb)
+                    container.seek(target, stream=stream, backward=True, any_frame=False)
+                first = True
+                last_time: Fraction | None = None
+                for frame in container.decode(stream):
+                    if frame.pts is not None:
+                        time = Fraction(frame.pts) * tb - origin
+                    elif last_time is not None:
+                        time = last_time + 1 / Fraction(stream.average_rate or 25)
+                    else:
+                        time = Fraction(0)
+                    if first and seek and time > start:
+                        restarted = True
+                        break
+                    first = False
+                    last_time = time
+                    yield SourceFrame(time=time, _frame=frame)
+            if not restarted:
+                return
+            seek = False
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{path}: decoding failed ({exc})") from None

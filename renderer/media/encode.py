@@ -1,0 +1,203 @@
+"""Encoding and muxing, with every option fixed so output bytes are reproducible.
+
+The file is written to a temporary name beside the target and renamed into
+place only when complete: the target path never holds a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+from av.codec.context import Flags
+from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
+
+from renderer.errors import MediaError
+from renderer.media.audio import RATE, audio_blocks
+
+PARTIAL_MARKER = ".vbr-partial"
+
+# Fixed thread counts: x264 records its settings (threads included) in the
+# stream, so letting it follow the core count would change bytes per machine.
+_THREADS = 4
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    format: str  # "webm" | "mp4"
+    width: int
+    height: int
+    fps: Fraction
+    alpha: bool
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    source: Path
+    start: Fraction
+    layout: str  # "mono" | "stereo"
+
+
+def _video_stream(container: av.container.OutputContainer, video: VideoSettings) -> av.video.stream.VideoStream:
+    if video.format == "webm":
+        stream = container.add_stream("libvpx-vp9", rate=video.fps)
+        stream.pix_fmt = "yuva420p" if video.alpha else "yuv420p"
+        stream.options = {
+            "crf": "31",
+            "b": "0",
+            "deadline": "good",
+            "cpu-used": "4",
+            "row-mt": "1",
+            "tile-columns": "1",
+            "lag-in-frames": "16",
+            "auto-alt-ref": "1",
+        }
+        if video.alpha:
+            stream.metadata["alpha_mode"] = "1"
+    else:
+        stream = container.add_stream("libx264", rate=video.fps)
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "20", "preset": "medium", "profile": "high"}
+    ctx = stream.codec_context
+    ctx.width, ctx.height = video.width, video.height
+    ctx.time_base = Fraction(1) / video.fps
+    ctx.gop_size = max(1, round(video.fps * 2))
+    ctx.thread_count = _THREADS
+    ctx.flags |= Flags.bitexact
+    ctx.colorspace = Colorspace.ITU709
+    ctx.color_primaries = ColorPrimaries.BT709
+    ctx.color_trc = ColorTrc.BT709
+    ctx.color_range = ColorRange.MPEG
+    return stream
+
+
+def _audio_stream(container: av.container.OutputContainer, fmt: str, layout: str) -> av.audio.stream.AudioStream:
+    codec = "libopus" if fmt == "webm" else "aac"
+    stream = container.add_stream(codec, rate=RATE, layout=layout)
+    stream.bit_rate = 128_000 if codec == "libopus" else 192_000
+    stream.codec_context.flags |= Flags.bitexact
+    return stream
+
+
+class VideoWriter:
+    """Write frames with `write`, then `commit` to publish the file.
+
+    Leaving the `with` block without `commit` (an error, Ctrl-C) deletes the
+    temporary file and leaves the target path as it was.
+    """
+
+    def __init__(self, target: Path, video: VideoSettings, audio: AudioSettings | None):
+        self.target = target
+        self.video = video
+        self.audio = audio
+        self.frames = 0
+        self._audio_written = 0
+        self._audio_iter: Iterator[np.ndarray] | None = None
+        self._carry: np.ndarray | None = None
+
+    def __enter__(self) -> "VideoWriter":
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{self.target.name}.", suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
+        )
+        os.close(fd)
+        self.temp = Path(name)
+        try:
+            self.container = av.open(
+                str(self.temp), mode="w", format=self.video.format, container_options=_container_options(self.video.format)
+            )
+            self.container.metadata.clear()
+            self.vstream = _video_stream(self.container, self.video)
+            self.astream = None
+            if self.audio:
+                self.astream = _audio_stream(self.container, self.video.format, self.audio.layout)
+                self._audio_iter = audio_blocks(self.audio.source, self.audio.start, self.audio.layout)
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.temp.exists():
+            self._discard()
+
+    def _discard(self) -> None:
+        try:
+            if getattr(self, "container", None) is not None:
+                self.container.close()
+        except Exception:
+            pass
+        finally:
+            self.temp.unlink(missing_ok=True)
+
+    def write(self, image: np.ndarray) -> None:
+        """One output frame: H x W x 3 (RGB) or H x W x 4 (straight RGBA) uint8."""
+        layout = "rgba" if image.shape[2] == 4 else "rgb24"
+        frame = av.VideoFrame.from_ndarray(image, format=layout)
+        frame = frame.reformat(
+            format=self.vstream.pix_fmt,
+            src_colorspace=Colorspace.ITU709,
+            dst_colorspace=Colorspace.ITU709,
+            src_color_range=ColorRange.JPEG,
+            dst_color_range=ColorRange.MPEG,
+            threads=1,
+        )
+        frame.pts = self.frames
+        frame.time_base = self.vstream.codec_context.time_base
+        self._mux(self.vstream.encode(frame))
+        self.frames += 1
+        self._pump_audio()
+
+    def _audio_target(self) -> int:
+        return round(Fraction(self.frames) / self.video.fps * RATE)
+
+    def _pump_audio(self) -> None:
+        """Encode audio up to the end of the video written so far (interleaving)."""
+        if self.astream is None or self._audio_iter is None:
+            return
+        target = self._audio_target()
+        while self._audio_written < target:
+            block = self._carry if self._carry is not None else next(self._audio_iter)
+            self._carry = None
+            take = min(block.shape[1], target - self._audio_written)
+            if take < block.shape[1]:
+                self._carry = block[:, take:]
+                block = block[:, :take]
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self.audio.layout)
+            frame.sample_rate = RATE
+            frame.pts = self._audio_written
+            frame.time_base = Fraction(1, RATE)
+            self._mux(self.astream.encode(frame))
+            self._audio_written += take
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        for packet in packets:
+            self.container.mux(packet)
+
+    def commit(self) -> Path:
+        """Flush encoders, close the file and rename it onto the target."""
+        if self.frames == 0:
+            raise MediaError("nothing to write: the render produced no frames")
+        try:
+            self._mux(self.vstream.encode(None))
+            if self.astream is not None:
+                self._mux(self.astream.encode(None))
+            self.container.close()
+            self.container = None
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"{self.target}: encoding failed ({exc})") from None
+        os.replace(self.temp, self.target)
+        return self.target
+
+
+def _container_options(fmt: str) -> dict[str, str]:
+    options = {"fflags": "+bitexact"}
+    if fmt == "mp4":
+        options["movflags"] = "+faststart"
+    return options

@@ -1,0 +1,65 @@
+"""What a source file holds, read from its headers without decoding it all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from renderer.errors import MediaError
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    width: int
+    height: int
+    fps: Fraction
+    duration: Fraction  # seconds from the first video frame to the end of the last
+    audio_channels: int  # 0 when the source has no audio
+    video_codec: str
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r")
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"{path}: cannot read as video ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def probe(path: Path) -> SourceInfo:
+    with _open(path) as container:
+        if not container.streams.video:
+            raise MediaError(f"{path}: has no video stream")
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        if not ctx.width or not ctx.height:
+            raise MediaError(f"{path}: video stream has no frame size")
+        fps = stream.average_rate or stream.guessed_rate or stream.base_rate
+        if not fps or fps <= 0:
+            raise MediaError(f"{path}: cannot tell the video's frame rate")
+        duration = _duration(container, stream)
+        if duration is None or duration <= 0:
+            raise MediaError(f"{path}: cannot tell the video's duration")
+        return SourceInfo(
+            width=ctx.width,
+            height=ctx.height,
+            fps=Fraction(fps),
+            duration=duration,
+            audio_channels=container.streams.audio[0].codec_context.channels if container.streams.audio else 0,
+            video_codec=ctx.name,
+        )
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Fraction | None:
+    if stream.duration and stream.time_base:
+        return Fraction(stream.duration) * stream.time_base
+    if container.duration:
+        start = Fraction(container.start_time or 0, av.time_base)
+        return Fraction(container.duration, av.time_base) - max(Fraction(0), start)
+    return None

@@ -1,0 +1,1 @@
+"""The project file format: models, loading with positions, timecodes."""

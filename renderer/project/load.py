@@ -1,0 +1,152 @@
+"""Project file -> validated Project, or a ProjectError listing every problem.
+
+YAML (with positions) -> JSON Schema (all errors at once) -> pydantic ->
+cross-field rules -> checks against the file system and the probed source.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+
+from renderer.errors import MediaError, Position, Problem, ProjectError
+from renderer.matting.registry import MODELS
+from renderer.project.models import ModelSettings, Project
+from renderer.project.rules import cross_field_findings, export_format
+from renderer.project.timecode import format_seconds, parse_timecode
+from renderer.project.validate import dotted, schema_problems
+from renderer.project.yamlpos import Located, load_yaml
+
+if TYPE_CHECKING:
+    from renderer.media.probe import SourceInfo
+
+# Frames shorter than this past the end are rounding, not a user mistake.
+_END_TOLERANCE = Fraction(1, 1000)
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    """A valid project and the resolved paths it refers to."""
+
+    project: Project
+    file: Path
+    located: Located
+    source: Path
+    export: Path
+    format: str
+    image: Path | None
+    info: SourceInfo | None = None  # the probed source, once checked against it
+
+    def position(self, *path: Any):
+        return self.located.value_at(tuple(path))
+
+
+def read_text(file: Path) -> str:
+    display = str(file)
+    try:
+        raw = file.read_bytes()
+    except IsADirectoryError:
+        raise ProjectError([Problem(None, f"{display}: is a directory, not a project file")]) from None
+    except FileNotFoundError:
+        raise ProjectError([Problem(None, f"{display}: no such file")]) from None
+    except OSError as exc:
+        raise ProjectError([Problem(None, f"{display}: cannot read ({exc.strerror or exc})")]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ProjectError([Problem(Position(display, line, column), "the file is not valid UTF-8")]) from None
+
+
+def parse_project(text: str, display: str) -> tuple[Project, Located]:
+    """Text -> Project, checking only what the text itself can tell."""
+    located = load_yaml(text, display)
+    if not isinstance(located.data, dict):
+        raise ProjectError([Problem(located.value_at(()), "a project file is a mapping of keys (version, source, export, ...)")])
+    problems = schema_problems(located)
+    if problems:
+        raise ProjectError(problems)
+    try:
+        project = Project.model_validate(located.data)
+    except pydantic.ValidationError as exc:
+        raise ProjectError(
+            [Problem(located.value_at(tuple(e["loc"])), f"{dotted(tuple(e['loc']))}: {e['msg']}") for e in exc.errors()]
+        ) from None
+    findings = cross_field_findings(project)
+    if findings:
+        raise ProjectError([Problem(located.value_at(path), message) for path, message in findings])
+    return project, located
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def load_project(file: Path | str, *, probe_source: bool = True) -> LoadedProject:
+    """Everything `vbr validate` checks; the result is safe to compile."""
+    file = Path(file)
+    display = str(file)
+    project, located = parse_project(read_text(file), display)
+    base = file.resolve().parent
+    source = (base / project.source).resolve()
+    export = (base / project.export.path).resolve()
+    image = None
+    problems: list[Problem] = []
+    if not source.is_file():
+        problems.append(Problem(located.value_at(("source",)), f"source: no such file: {source}"))
+    if project.background.type == "image":
+        image = (base / project.background.image).resolve()
+        if not image.is_file():
+            problems.append(Problem(located.value_at(("background", "image")), f"background.image: no such file: {image}"))
+    where = located.value_at(("export", "path"))
+    if export == source or _same_file(export, source):
+        problems.append(Problem(where, "export.path is the source file: it would be overwritten"))
+    elif export == file.resolve():
+        problems.append(Problem(where, "export.path is the project file itself"))
+    elif export.is_dir():
+        problems.append(Problem(where, f"export.path is a directory: {export}"))
+    name = project.model_settings.name
+    if name not in MODELS:
+        path = ("model", "name") if isinstance(project.model, ModelSettings) else ("model",)
+        problems.append(Problem(located.value_at(path), f"model: unknown model '{name}' (available: {', '.join(sorted(MODELS))})"))
+    if problems:
+        raise ProjectError(problems)
+    loaded = LoadedProject(project, file, located, source, export, export_format(project) or "webm", image)
+    if probe_source:
+        loaded = check_against_source(loaded)
+    return loaded
+
+
+def check_against_source(loaded: LoadedProject) -> LoadedProject:
+    """Trim points against the probed duration, reported at the trim keys."""
+    from renderer.media.probe import probe  # PyAV: only when a source is checked
+
+    try:
+        info = probe(loaded.source)
+    except MediaError as exc:
+        raise MediaError(f"{loaded.position('source')}: {exc}") from None
+    trim = loaded.project.trim
+    problems = []
+    start = parse_timecode(trim.start)
+    if start >= info.duration:
+        problems.append(
+            Problem(loaded.position("trim", "start"), f"trim start {format_seconds(start)} is at or past the end of the source ({format_seconds(info.duration)})")
+        )
+    if trim.end is not None:
+        end = parse_timecode(trim.end)
+        if end > info.duration + _END_TOLERANCE:
+            problems.append(
+                Problem(loaded.position("trim", "end"), f"trim end {format_seconds(end)} is past the end of the source ({format_seconds(info.duration)})")
+            )
+    if problems:
+        raise ProjectError(problems)
+    return replace(loaded, info=info)

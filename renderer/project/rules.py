@@ -1,0 +1,42 @@
+"""Rules that span several fields, checked on a schema-valid project.
+
+Each rule returns (path, message); the loader turns the path into a position.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
+
+from renderer.project.models import Project
+from renderer.project.timecode import parse_timecode
+
+Finding = tuple[tuple[Any, ...], str]
+
+EXTENSIONS = {".webm": "webm", ".mp4": "mp4"}
+
+
+def export_format(project: Project) -> str | None:
+    """The export format: as written, else from the path's extension."""
+    return project.export.format or EXTENSIONS.get(PurePath(project.export.path).suffix.lower())
+
+
+def cross_field_findings(project: Project) -> list[Finding]:
+    findings: list[Finding] = []
+    suffix = PurePath(project.export.path).suffix.lower()
+    fmt = export_format(project)
+    if fmt is None:
+        findings.append(
+            (("export", "path"), f"cannot tell the format from '{suffix or 'no extension'}': use .webm or .mp4, or set export.format")
+        )
+    elif project.export.format and suffix in EXTENSIONS and EXTENSIONS[suffix] != fmt:
+        findings.append((("export", "format"), f"format {fmt} does not match the extension {suffix} of export.path"))
+    if fmt == "mp4" and project.background.type == "transparent":
+        where = ("background", "type") if "background" in project.model_fields_set else ("export", "path")
+        findings.append(
+            (where, "a transparent background needs webm: MP4 (H.264) cannot carry alpha; export to .webm or pick a background")
+        )
+    start = parse_timecode(project.trim.start)
+    if project.trim.end is not None and parse_timecode(project.trim.end) <= start:
+        findings.append((("trim", "end"), "trim end must be after trim start"))
+    return findings

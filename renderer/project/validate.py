@@ -1,0 +1,184 @@
+"""Raw-document validation against the JSON Schema, with readable messages.
+
+Every error is reported at once, each at the position of the key or value it
+is about. Unions (the background's `type`, `model` as a name or a mapping) are
+narrowed to the branch the user meant, so the message is about that branch.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from typing import Any, Iterator
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from renderer.errors import Problem
+from renderer.project.models import HEX_COLOR_PATTERN, MODEL_NAME_PATTERN
+from renderer.project.schema import project_schema
+from renderer.project.timecode import TIMECODE_PATTERN
+from renderer.project.yamlpos import Located
+
+_PATTERN_NAMES = {
+    TIMECODE_PATTERN: 'a timecode: seconds or "[HH:]MM:SS[.mmm]"',
+    HEX_COLOR_PATTERN: 'a colour "#rrggbb"',
+    MODEL_NAME_PATTERN: "a model name (lower-case letters, digits, '.', '_', '-')",
+}
+_JSON_TYPES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "nothing (null)",
+}
+
+_BOUNDS = {
+    "minimum": "is below the minimum,",
+    "maximum": "is above the maximum,",
+    "exclusiveMinimum": "must be greater than",
+    "exclusiveMaximum": "must be less than",
+}
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(project_schema())
+
+
+def dotted(path: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in path) or "(document)"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref and ref.startswith("#/$defs/"):
+        return project_schema()["$defs"][ref.rsplit("/", 1)[1]]
+    return schema
+
+
+def _branch_types(schema: dict[str, Any]) -> set[str]:
+    schema = _resolve(schema)
+    for union in ("anyOf", "oneOf"):
+        if union in schema:
+            return set().union(*(_branch_types(b) for b in schema[union]))
+    if "type" in schema:
+        types = schema["type"]
+        return set(types) if isinstance(types, list) else {types}
+    if "enum" in schema:
+        return {_kind(v) for v in schema["enum"]}
+    if "const" in schema:
+        return {_kind(schema["const"])}
+    return set()
+
+
+def _narrow(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the union branch the user meant, or None if none fits."""
+    branches: list[dict[str, Any]] = error.validator_value
+    instance = error.instance
+    chosen: int | None = None
+    discriminated = [
+        _resolve(b).get("properties", {}).get("type", {}).get("const") for b in branches
+    ]
+    if isinstance(instance, dict) and all(discriminated):
+        chosen = next((i for i, c in enumerate(discriminated) if c == instance.get("type")), None)
+    else:
+        kind = _kind(instance)
+        matching = [i for i, b in enumerate(branches) if kind in _branch_types(b) or (
+            kind == "number" and "integer" in _branch_types(b))]
+        chosen = matching[0] if len(matching) == 1 else None
+    if chosen is None:
+        return None
+    return [e for e in error.context if e.relative_schema_path[0] == chosen]
+
+
+def _union_message(error: ValidationError) -> tuple[tuple[Any, ...], str]:
+    path = tuple(error.absolute_path)
+    branches = error.validator_value
+    consts = [_resolve(b).get("properties", {}).get("type", {}).get("const") for b in branches]
+    if isinstance(error.instance, dict) and all(consts):
+        allowed = ", ".join(consts)
+        if "type" not in error.instance:
+            return path, f"{dotted(path)}: missing 'type' (one of: {allowed})"
+        return path + ("type",), f"{dotted(path + ('type',))}: {error.instance['type']!r} is not one of: {allowed}"
+    wanted = " or ".join(sorted({_JSON_TYPES.get(t, t) for b in branches for t in _branch_types(b)}))
+    return path, f"{dotted(path)}: expected {wanted}, got {_JSON_TYPES.get(_kind(error.instance), _kind(error.instance))} {error.instance!r}"
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError | tuple[tuple[Any, ...], str]]:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        narrowed = _narrow(error)
+        if narrowed is None:
+            yield _union_message(error)
+            return
+        for sub in narrowed:
+            yield from _leaves(sub)
+        return
+    yield error
+
+
+def _problems(error: ValidationError, located: Located) -> Iterator[Problem]:
+    path = tuple(error.absolute_path)
+    name = dotted(path)
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(allowed)):
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else f" (allowed: {', '.join(allowed)})"
+            yield Problem(located.key_at(path + (key,)), f"{dotted(path + (key,))}: unknown key{suggestion}")
+        return
+    if kind == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        for key in missing:
+            yield Problem(located.value_at(path), f"{dotted(path + (key,))}: required key is missing")
+        return
+    if kind == "const" and path == ("version",):
+        message = f"version: unsupported version {error.instance!r} (this vbr reads version 1)"
+    elif kind == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        message = f"{name}: {error.instance!r} is not one of: {allowed}"
+    elif kind == "type":
+        expected = error.validator_value
+        expected = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(_JSON_TYPES.get(t, t) for t in expected)
+        message = f"{name}: expected {wanted}, got {_JSON_TYPES.get(_kind(error.instance), _kind(error.instance))} {error.instance!r}"
+    elif kind in _BOUNDS:
+        message = f"{name}: {error.instance!r} {_BOUNDS[kind]} {error.validator_value}"
+    elif kind == "pattern":
+        message = f"{name}: {error.instance!r} is not {_PATTERN_NAMES.get(error.validator_value, 'valid')}"
+    else:
+        message = f"{name}: {error.message}"
+    yield Problem(located.value_at(path), message)
+
+
+def schema_problems(located: Located) -> list[Problem]:
+    """Every schema violation in the document, located; empty when valid."""
+    problems: list[Problem] = []
+    for error in _validator().iter_errors(located.data):
+        for leaf in _leaves(error):
+            if isinstance(leaf, tuple):
+                path, message = leaf
+                problems.append(Problem(located.value_at(path), message))
+            else:
+                problems.extend(_problems(leaf, located))
+    unique = {(str(p.position), p.message): p for p in problems}
+    return list(unique.values())
