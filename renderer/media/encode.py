@@ -108,6 +108,7 @@ class VideoWriter:
         )
         os.close(fd)
         self.temp = Path(name)
+        os.chmod(self.temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         try:
             self.container = av.open(
                 str(self.temp), mode="w", format=self.video.format, container_options=_container_options(self.video.format)
@@ -194,6 +195,12 @@ class VideoWriter:
             raise MediaError(f"{self.target}: encoding failed ({exc})") from None
         os.replace(self.temp, self.target)
         return self.target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _container_options(fmt: str) -> dict[str, str]:

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from renderer.cli import main
+from renderer.matting import registry
+
+from helpers import make_clip
+
+TEST_MODEL = "test-redness"
+
+
+def _build_redness_model(path: Path, size: int = 64) -> None:
+    """A tiny ONNX 'matting model': logit = 4 * (R - G) of the normalised input.
+
+    Red subjects come out near 1 after the sigmoid, green backgrounds near 0,
+    so pipeline tests can check alpha exactly without the real model's cost.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    nodes = [
+        helper.make_node("Gather", ["x", "r_idx"], ["r"], axis=1),
+        helper.make_node("Gather", ["x", "g_idx"], ["g"], axis=1),
+        helper.make_node("Sub", ["r", "g"], ["d"]),
+        helper.make_node("Mul", ["d", "k"], ["y"]),
+    ]
+    inits = [
+        helper.make_tensor("r_idx", TensorProto.INT64, [1], [0]),
+        helper.make_tensor("g_idx", TensorProto.INT64, [1], [1]),
+        helper.make_tensor("k", TensorProto.FLOAT, [], [4.0]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "redness",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, size, size])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+@pytest.fixture(scope="session")
+def redness_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "redness.onnx"
+    _build_redness_model(path)
+    return path
+
+
+@pytest.fixture
+def redness_model(redness_model_file: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Registers the tiny model under TEST_MODEL for the duration of a test."""
+    spec = registry.ModelSpec(
+        name=TEST_MODEL,
+        input_size=(64, 64),
+        mean=registry.IMAGENET_MEAN,
+        std=registry.IMAGENET_STD,
+        output=0,
+        activation="sigmoid",
+        sha256=hashlib.sha256(redness_model_file.read_bytes()).hexdigest(),
+        license="test",
+        origin="built by tests/conftest.py",
+        path=redness_model_file,
+    )
+    monkeypatch.setitem(registry.MODELS, TEST_MODEL, spec)
+    return TEST_MODEL
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1 s, 25 fps, 160x96, moving red square on green, stereo tone."""
+    return make_clip(tmp_path_factory.mktemp("media") / "clip.mp4")
+
+
+@pytest.fixture
+def project(tmp_path: Path, clip: Path):
+    """Write a project file beside a copy-free link to the clip; returns its path."""
+
+    def write(body: str, name: str = "project.yaml", source: Path | None = None) -> Path:
+        media = tmp_path / "media"
+        media.mkdir(exist_ok=True)
+        target = media / "clip.mp4"
+        if not target.exists():
+            target.symlink_to(source or clip)
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        return path
+
+    return write
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def events(self) -> list[dict]:
+        return [json.loads(line) for line in self.out.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def vbr(capsys: pytest.CaptureFixture[str]):
+    """Run the CLI in-process (so monkeypatched models apply) and capture its output."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

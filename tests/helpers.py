@@ -1,0 +1,185 @@
+"""Media made and read back by the tests: PyAV clips in, decoded pixels out."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+GREEN = (0, 160, 0)
+BITS = 8
+RED = (220, 30, 30)
+
+
+def make_clip(
+    path: Path,
+    *,
+    size: tuple[int, int] = (160, 96),
+    fps: int = 25,
+    seconds: float = 1.0,
+    audio: bool = True,
+    moving: bool = True,
+    stripes: bool = False,
+    audio_channels: int = 2,
+    step: int = 2,
+    counter: bool = True,
+) -> Path:
+    """A green field with a red square (the 'subject'); frame i carries i in its top row.
+
+    Eight 8x8 blocks along the top-left edge spell i in binary (white = 1), so
+    tests can tell which source frame an output frame shows, through any codec.
+    Audio is a 440 Hz tone.
+    """
+    width, height = size
+    frames = round(seconds * fps)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "4", "preset": "ultrafast"}
+        astream = None
+        if audio:
+            layout = "mono" if audio_channels == 1 else "stereo"
+            astream = container.add_stream("aac", rate=48000, layout=layout)
+        for i in range(frames):
+            image = np.empty((height, width, 3), dtype=np.uint8)
+            image[...] = GREEN
+            if stripes:
+                image[:, (np.arange(width) // 8) % 2 == 0] = (0, 60, 0)
+            side = height // 2
+            x = (width // 4 + (i * step if moving else 0)) % (width - side)
+            y = height // 4
+            image[y : y + side, x : x + side] = RED
+            for bit in range(BITS if counter else 0):
+                image[:8, bit * 8 : bit * 8 + 8] = 255 if i >> bit & 1 else 0
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+        if astream is not None:
+            total = round(seconds * 48000)
+            t = np.arange(total) / 48000
+            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            channels = 1 if audio_channels == 1 else 2
+            for start in range(0, total, 1024):
+                block = np.tile(tone[start : start + 1024], (channels, 1))
+                aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=astream.layout.name)
+                aframe.sample_rate = 48000
+                aframe.pts = start
+                for packet in astream.encode(aframe):
+                    container.mux(packet)
+            for packet in astream.encode(None):
+                container.mux(packet)
+    return path
+
+
+def make_image(path: Path, image: np.ndarray) -> Path:
+    """Write an RGB(A) array as a PNG with FFmpeg's PNG encoder."""
+    fmt = "rgba" if image.shape[2] == 4 else "rgb24"
+    with av.open(str(path), "w", format="image2") as container:
+        stream = container.add_stream("png", rate=1)
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], fmt
+        for packet in stream.encode(av.VideoFrame.from_ndarray(image, format=fmt)):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+@dataclass
+class Video:
+    frames: list[np.ndarray]  # RGBA for VP9 with alpha, else RGB
+    codec: str
+    pix_fmt: str
+    width: int
+    height: int
+    rate: Fraction
+    duration: float  # seconds, from the container
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.frames[0].shape[2] == 4
+
+
+def read_video(path: Path) -> Video:
+    """Decode every frame; VP9 through libvpx so its alpha plane is kept."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        frames: list[np.ndarray] = []
+        if codec == "vp9":
+            decoder = av.CodecContext.create("libvpx-vp9", "r")
+            for packet in container.demux(stream):
+                try:
+                    decoded = decoder.decode(packet)
+                except av.error.EOFError:
+                    break
+                for frame in decoded:
+                    frames.append(frame.to_ndarray(format="rgba" if frame.format.name == "yuva420p" else "rgb24"))
+            pix_fmt = "yuva420p" if frames and frames[0].shape[2] == 4 else "yuv420p"
+        else:
+            pix_fmt = stream.codec_context.pix_fmt
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        return Video(
+            frames=frames,
+            codec=codec,
+            pix_fmt=pix_fmt,
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            rate=Fraction(stream.average_rate),
+            duration=container.duration / av.time_base if container.duration else 0.0,
+        )
+
+
+@dataclass
+class Sound:
+    codec: str
+    rate: int
+    channels: int
+    samples: np.ndarray  # channels x n, float
+
+    @property
+    def seconds(self) -> float:
+        return self.samples.shape[1] / self.rate
+
+
+def read_audio(path: Path) -> Sound | None:
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        blocks = [f.to_ndarray() for f in container.decode(stream)]
+        data = np.concatenate(blocks, axis=1) if blocks else np.zeros((1, 0))
+        return Sound(stream.codec_context.name, stream.codec_context.sample_rate, stream.codec_context.channels, data)
+
+
+def frame_index(image: np.ndarray, scale: float = 1.0) -> int:
+    """Which source frame this is, from make_clip's binary blocks (output scaled by `scale`)."""
+    index = 0
+    for bit in range(BITS):
+        x = int((bit * 8 + 4) * scale)
+        y = int(4 * scale)
+        if image[y, x, :3].mean() > 128:
+            index |= 1 << bit
+    return index
+
+
+def save_png(image: np.ndarray, path: Path) -> Path:
+    """Dump a frame (RGB/RGBA/grey) so a failing assertion can be looked at."""
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    h, w, c = image.shape
+    raw = b"".join(b"\x00" + image[y].tobytes() for y in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, {3: 2, 4: 6}[c], 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return path
