@@ -66,8 +66,11 @@ def _blur_axis(n: int, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """(down, blur-then-up) matrices: a large blur computed at reduced resolution.
 
     Beyond sigma 4 the image is first averaged down by ~sigma/4, blurred there,
-    and interpolated back: the result matches a full-size Gaussian to within a
-    level or two, at a fraction of the cost.
+    and interpolated back, at a fraction of the cost. Away from the borders it
+    matches a full-size Gaussian within a level or two; in the outer few pixels
+    the edge that gets repeated is an average of the border region rather than
+    the single outermost pixel, so fine texture right at the border can differ
+    more. For a background behind a subject that is invisible.
     """
     factor = max(1, int(sigma // 4))
     m = max(1, round(n / factor))

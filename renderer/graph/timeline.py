@@ -34,8 +34,6 @@ def select_frames(
     pending: T | None = None
     repeats = 0
     for frame in frames:
-        if i >= count:
-            break
         # Outputs whose nearest frame comes before this one belong to `pending`
         # (or, before the first frame, to this first frame).
         while i < count and frame.time >= start + i * step + half:
@@ -44,6 +42,10 @@ def select_frames(
         if pending is not None and repeats:
             yield pending, repeats
             repeats = 0
+        if i >= count:  # every output is placed: read no further
+            if pending is None and repeats:
+                yield frame, repeats
+            return
         pending = frame
     if pending is None:
         return

@@ -213,15 +213,15 @@ def test_stops_consuming_once_count_is_reached(source_fps, fps, count):
     frames = source(1000, source_fps)
     expected = reference(frames, Fraction(0), fps, count, source_fps)
     last_used = expected[-1]
-    # One frame past the last used one is needed to know that the last one is done;
-    # the generator may read at most one more before noticing count was reached.
+    # One frame past the last used one is needed to know that the last one is done,
+    # and not one more.
     pulled: list[int] = []
     selection = [
         (f.index, r)
-        for f, r in select_frames(guarded(frames, last_used + 3, pulled), Fraction(0), fps, count, source_fps)
+        for f, r in select_frames(guarded(frames, last_used + 2, pulled), Fraction(0), fps, count, source_fps)
     ]
     assert expand(selection) == expected
-    assert max(pulled) <= last_used + 2
+    assert max(pulled) == last_used + 1
     assert len(pulled) < len(frames)
 
 

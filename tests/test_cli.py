@@ -1,0 +1,46 @@
+"""The installed command as a user runs it: exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from renderer import __version__
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "renderer", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"vbr {__version__}"
+
+
+def test_usage_errors_exit_2():
+    result = run("render")
+    assert result.returncode == 2
+    assert "the following arguments are required: PROJECT" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run().returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_broken_project_prints_positions_and_exits_2(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("version: 1\nsource: missing.mp4\nexport:\n  path: out.webm\n  fps: fast\n", encoding="utf-8")
+    result = run("render", str(path))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"{path}:5:8: export.fps: 'fast' is not one of: original, 30, 24, 15"]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.webm").exists()
+
+
+def test_debug_shows_the_traceback_for_unexpected_errors(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("source: x\n", encoding="utf-8")
+    result = run("--debug", "render", str(path))
+    assert result.returncode != 0 and "Traceback" in result.stderr
