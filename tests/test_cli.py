@@ -44,3 +44,31 @@ def test_debug_shows_the_traceback_for_unexpected_errors(tmp_path: Path):
     path.write_text("source: x\n", encoding="utf-8")
     result = run("--debug", "render", str(path))
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path: Path):
+    import os
+    import signal
+    import time
+
+    bunny = Path(__file__).resolve().parent.parent / "projects" / "media" / "bigbuckbunny-720p.mp4"
+    (tmp_path / "out.webm").write_bytes(b"earlier render")
+    path = tmp_path / "p.yaml"
+    path.write_text(f"source: {bunny}\nmodel: {{name: u2netp, dedup_threshold: 0}}\nexport: {{path: out.webm}}\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "renderer", "render", "-q", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(".vbr-partial" in p.name for p in tmp_path.iterdir()):
+        time.sleep(0.05)
+    assert any(".vbr-partial" in p.name for p in tmp_path.iterdir()), "render never started writing"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip() == "vbr: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.webm", "p.yaml"]
+    assert (tmp_path / "out.webm").read_bytes() == b"earlier render"
