@@ -28,6 +28,7 @@ def make_clip(
     audio_channels: int = 2,
     step: int = 2,
     counter: bool = True,
+    rotation: int = 0,
 ) -> Path:
     """A green field with a red square (the 'subject'); frame i carries i in its top row.
 
@@ -41,6 +42,8 @@ def make_clip(
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "4", "preset": "ultrafast"}
+        if rotation:
+            stream.set_display_rotation(rotation)  # counter-clockwise, as phones record portrait
         astream = None
         if audio:
             layout = "mono" if audio_channels == 1 else "stereo"

@@ -302,3 +302,19 @@ def test_json_error_event(project, vbr, redness_model):
     assert result.code == 2
     assert result.events[-1]["event"] == "error" and result.events[-1]["exit_code"] == 2
     assert "MP4" in result.events[-1]["message"]
+
+
+def test_phone_rotation_is_honoured(project, vbr, redness_model, tmp_path):
+    """A portrait phone clip: landscape frames stored with a -90 degree display rotation."""
+    phone = make_clip(tmp_path / "phone.mp4", rotation=-90, audio=False, seconds=0.2)
+    path = project(body(redness_model, export="{path: out/o.webm}"), source=phone)
+    assert vbr("render", "-q", path).code == 0
+    video = read_video(tmp_path / "out/o.webm")
+    assert (video.width, video.height) == (96, 160)
+    frame = video.frames[0]
+    save_png(frame, tmp_path / "upright.png")
+    # Turned clockwise: the stored frame's top row (the frame-number blocks) is now the right column.
+    stored = np.rot90(frame, 1)  # undo: a counter-clockwise quarter turn gives the stored frame back
+    assert frame_index(stored) == 0 and frame_index(np.rot90(video.frames[4], 1)) == 4
+    ys, xs = subject_box(frame)
+    assert frame[ys, xs, 3].min() >= 250 and frame[-20:, :, 3].max() <= 5

@@ -22,13 +22,21 @@ from renderer.errors import MediaError
 # them: BT.709 from 720 lines up, BT.601 below.
 _HD_LINES = 720
 _SEEK_MARGIN = Fraction(1)  # seek only when the trim start is further in than this
+# Exact rounding in swscale where PyAV exposes the flags (PyAV 18+); older builds scale
+# the same way every run too, only without these refinements.
+_SWS_EXACT = int(getattr(Interpolation, "ACCURATE_RND", 0)) | int(getattr(Interpolation, "BITEXACT", 0))
 
 
-def _frame_colorspace(frame: av.VideoFrame) -> Colorspace:
-    tagged = frame.colorspace
-    if tagged in (Colorspace.ITU709, Colorspace.ITU601, Colorspace.SMPTE170M, Colorspace.SMPTE240M, Colorspace.BT2020):
-        return Colorspace(tagged)
-    return Colorspace.ITU709 if frame.height >= _HD_LINES else Colorspace.ITU601
+# Matrices swscale knows, by their FFmpeg numbers (AVColorSpace = SWS_CS_*):
+# BT.709, BT.470BG, SMPTE 170M, SMPTE 240M, BT.2020.
+_KNOWN_MATRICES = {1, 5, 6, 7, 9}
+
+
+def _frame_colorspace(frame: av.VideoFrame) -> int:
+    tagged = int(frame.colorspace)
+    if tagged in _KNOWN_MATRICES:
+        return tagged
+    return int(Colorspace.ITU709 if frame.height >= _HD_LINES else Colorspace.ITU601)
 
 
 @dataclass
@@ -44,19 +52,31 @@ class SourceFrame:
         `downscale` picks area averaging (for model inputs); otherwise Lanczos.
         """
         frame = self._frame
+        turns = quarter_turns(frame.rotation)
+        stored_w, stored_h = (height, width) if turns % 2 else (width, height)
         interpolation = Interpolation.AREA if downscale else Interpolation.LANCZOS
         converted = frame.reformat(
-            width=width,
-            height=height,
+            width=stored_w,
+            height=stored_h,
             format="rgb24",
             src_colorspace=_frame_colorspace(frame),
             dst_colorspace=Colorspace.ITU709,
             src_color_range=ColorRange.JPEG if frame.color_range == ColorRange.JPEG else ColorRange.MPEG,
             dst_color_range=ColorRange.JPEG,
-            interpolation=interpolation | Interpolation.ACCURATE_RND | Interpolation.BITEXACT,
+            interpolation=int(interpolation) | _SWS_EXACT,
             threads=1,
         )
-        return converted.to_ndarray()
+        rgb = converted.to_ndarray()
+        return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+
+def quarter_turns(rotation: float) -> int:
+    """Counter-clockwise quarter turns that show a frame upright (display matrix).
+
+    Phones store portrait video as landscape frames plus this rotation; other
+    angles do not occur in practice and are rounded to the nearest quarter.
+    """
+    return round(rotation / 90) % 4
 
 
 def decode_video(path: Path, start: Fraction = Fraction(0)) -> Iterator[SourceFrame]:

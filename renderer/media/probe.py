@@ -13,7 +13,7 @@ from renderer.errors import MediaError
 
 @dataclass(frozen=True)
 class SourceInfo:
-    width: int
+    width: int  # as displayed: after the display rotation, if any
     height: int
     fps: Fraction
     duration: Fraction  # seconds from the first video frame to the end of the last
@@ -46,14 +46,29 @@ def probe(path: Path) -> SourceInfo:
         duration = _duration(container, stream)
         if duration is None or duration <= 0:
             raise MediaError(f"{path}: cannot tell the video's duration")
+        width, height = ctx.width, ctx.height
+        if _first_frame_turns(path, container, stream) % 2:
+            width, height = height, width
         return SourceInfo(
-            width=ctx.width,
-            height=ctx.height,
+            width=width,
+            height=height,
             fps=Fraction(fps),
             duration=duration,
             audio_channels=container.streams.audio[0].codec_context.channels if container.streams.audio else 0,
             video_codec=ctx.name,
         )
+
+
+def _first_frame_turns(path: Path, container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """The display rotation rides on frames (side data): decode the first one to read it."""
+    from renderer.media.decode import quarter_turns
+
+    try:
+        for frame in container.decode(stream):
+            return quarter_turns(frame.rotation)
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{path}: cannot decode the video ({exc})") from None
+    raise MediaError(f"{path}: the video stream has no decodable frame")
 
 
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Fraction | None:
