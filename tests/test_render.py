@@ -318,3 +318,11 @@ def test_phone_rotation_is_honoured(project, vbr, redness_model, tmp_path):
     assert frame_index(stored) == 0 and frame_index(np.rot90(video.frames[4], 1)) == 4
     ys, xs = subject_box(frame)
     assert frame[ys, xs, 3].min() >= 250 and frame[-20:, :, 3].max() <= 5
+
+
+def test_unwritable_output_directory_is_a_clear_error(project, vbr, redness_model, tmp_path):
+    (tmp_path / "blocker").write_text("a file where a directory should be")
+    result = vbr("render", project(body(redness_model, export="{path: blocker/out/o.webm}")))
+    assert result.code == 1
+    assert result.err.startswith(f"{tmp_path / 'blocker/out/o.webm'}: cannot write here (")
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1

@@ -11,6 +11,14 @@ from renderer.matting.preprocess import to_mask, to_tensor
 from renderer.matting.registry import ModelSpec, load_weights
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (a container's cpuset, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class Matter:
     """Runs a registered model on RGB frames at the model's input size."""
 
@@ -20,7 +28,7 @@ class Matter:
         self.spec = spec
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = usable_cores()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:

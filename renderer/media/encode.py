@@ -102,10 +102,13 @@ class VideoWriter:
         self._carry: np.ndarray | None = None
 
     def __enter__(self) -> "VideoWriter":
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{self.target.name}.", suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
-        )
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{self.target.name}.", suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
+            )
+        except OSError as exc:
+            raise MediaError(f"{self.target}: cannot write here ({exc.strerror or exc})") from None
         os.close(fd)
         self.temp = Path(name)
         os.chmod(self.temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
@@ -119,6 +122,9 @@ class VideoWriter:
             if self.audio:
                 self.astream = _audio_stream(self.container, self.video.format, self.audio.layout)
                 self._audio_iter = audio_blocks(self.audio.source, self.audio.start, self.audio.layout)
+        except av.error.FFmpegError as exc:
+            self._discard()
+            raise MediaError(f"{self.target}: cannot start encoding ({exc})") from None
         except BaseException:
             self._discard()
             raise
@@ -139,6 +145,12 @@ class VideoWriter:
 
     def write(self, image: np.ndarray) -> None:
         """One output frame: H x W x 3 (RGB) or H x W x 4 (straight RGBA) uint8."""
+        try:
+            self._write(image)
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"{self.target}: encoding failed ({exc})") from None
+
+    def _write(self, image: np.ndarray) -> None:
         layout = "rgba" if image.shape[2] == 4 else "rgb24"
         frame = av.VideoFrame.from_ndarray(image, format=layout)
         frame = frame.reformat(
@@ -193,7 +205,10 @@ class VideoWriter:
             self.container = None
         except av.error.FFmpegError as exc:
             raise MediaError(f"{self.target}: encoding failed ({exc})") from None
-        os.replace(self.temp, self.target)
+        try:
+            os.replace(self.temp, self.target)
+        except OSError as exc:
+            raise MediaError(f"{self.target}: cannot move the finished file into place ({exc.strerror or exc})") from None
         return self.target
 
 
