@@ -47,7 +47,6 @@ def test_debug_shows_the_traceback_for_unexpected_errors(tmp_path: Path):
 
 
 def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path: Path):
-    import os
     import signal
     import time
 

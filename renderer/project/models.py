@@ -18,7 +18,7 @@ MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 Timecode = Annotated[
     Union[Annotated[float, Field(ge=0)], Annotated[str, Field(pattern=TIMECODE_PATTERN)]],
-    Field(description='Seconds (a number) or "[HH:]MM:SS[.mmm]".'),
+    Field(description='Seconds (a number, or a string such as "2.5") or "[HH:]MM:SS[.mmm]".'),
 ]
 HexColor = Annotated[str, Field(pattern=HEX_COLOR_PATTERN, description='"#rrggbb".')]
 ModelName = Annotated[

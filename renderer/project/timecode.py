@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-TIMECODE_PATTERN = r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)(?:\.(\d{1,3}))?$"
+# "[HH:]MM:SS[.mmm]", or plain seconds written as a string ("4", "2.5").
+TIMECODE_PATTERN = r"^(?:(?:(\d+):)?([0-5]?\d):([0-5]\d)|(\d+))(?:\.(\d{1,3}))?$"
 _TIMECODE = re.compile(TIMECODE_PATTERN)
 
 
@@ -26,8 +27,11 @@ def parse_timecode(value: float | int | str) -> Fraction:
         match = _TIMECODE.match(value.strip())
         if not match:
             raise ValueError(f"not a timecode: {value!r} (use seconds or [HH:]MM:SS[.mmm])")
-        hours, minutes, secs, millis = match.groups()
-        seconds = Fraction(int(hours or 0) * 3600 + int(minutes) * 60 + int(secs))
+        hours, minutes, secs, plain, millis = match.groups()
+        if plain is not None:
+            seconds = Fraction(int(plain))
+        else:
+            seconds = Fraction(int(hours or 0) * 3600 + int(minutes) * 60 + int(secs))
         if millis:
             seconds += Fraction(int(millis), 10 ** len(millis))
     else:

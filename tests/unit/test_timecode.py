@@ -84,8 +84,9 @@ def test_bools_rejected_even_though_they_are_ints(value):
         "00:4",  # seconds need two digits
         "00:04.",  # a dot needs digits
         "00:04.1234",  # at most milliseconds
-        "4",  # a bare number as a string is not a timecode
-        "4.5",
+        "4.",  # plain seconds need digits after a dot too
+        "4.5678",  # and at most milliseconds
+        "-4",
         "",
         "abc",
         "00:04:",
@@ -142,3 +143,8 @@ def test_format_seconds(seconds, text):
 @pytest.mark.parametrize("text", ["00:04.040", "01:02:03.500", "59:59.999", "00:00.001"])
 def test_format_then_parse_round_trips(text):
     assert format_seconds(parse_timecode(text)) == text
+
+
+@pytest.mark.parametrize("text,expected", [("4", Fraction(4)), ("4.5", Fraction(9, 2)), ("0.040", Fraction(1, 25)), ("125", Fraction(125))])
+def test_plain_seconds_as_strings(text, expected):
+    assert parse_timecode(text) == expected
