@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 
 @dataclass(frozen=True)
 class Event:
+    name = "event"
+
     def to_json(self) -> dict[str, Any]:
         return {"event": self.name, **asdict(self)}
-
-    name = "event"
 
 
 @dataclass(frozen=True)
@@ -29,17 +29,28 @@ class Progress(Event):
     frames_done: int
     frames: int
     inferred_frames: int
+    cached_frames: int
     reused_frames: int
     name = "progress"
 
 
 @dataclass(frozen=True)
+class WarningEvent(Event):
+    message: str
+    name = "warning"
+
+
+@dataclass(frozen=True)
 class Done(Event):
     output: str
-    frames: int
-    inferred_frames: int
-    reused_frames: int
+    frames: int  # frames written
+    inferred_frames: int  # model runs
+    cached_frames: int  # masks read from the cache
+    reused_frames: int  # frames that took an earlier frame's mask (dedup)
     seconds: float
+    skipped: bool = False  # the output was already up to date
+    graph_key: str = ""
+    manifest: dict[str, Any] = field(default_factory=dict)
     name = "done"
 
 

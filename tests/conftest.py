@@ -46,6 +46,15 @@ def _build_redness_model(path: Path, size: int = 64) -> None:
     onnx.save(model, str(path))
 
 
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty mask cache: none touches the user's."""
+    root = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("VBR_CACHE_DIR", str(root))
+    monkeypatch.delenv("VBR_CACHE_MAX_SIZE", raising=False)
+    return root
+
+
 @pytest.fixture(scope="session")
 def redness_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("models") / "redness.onnx"

@@ -256,15 +256,21 @@ def test_dedup_off_infers_every_frame(project, vbr, redness_model, tmp_path):
 def test_summary_line(project, vbr, redness_model):
     result = vbr("render", project(body(redness_model)))
     assert result.code == 0
-    assert "25 frames, 25 inferred, 0 reused by dedup" in result.out
+    assert "25 frames, 25 inferred, 0 from cache, 0 reused by dedup" in result.out
+    again = vbr("render", project(body(redness_model)))
+    assert again.code == 0 and again.out.startswith("up to date: ")
 
 
 def test_same_project_same_bytes(project, vbr, redness_model, tmp_path):
+    """Cold in one cache, cold in another, warm: three renders, one sha256."""
     path = project(body(redness_model))
-    assert vbr("render", "-q", path).code == 0
-    first = hashlib.sha256((tmp_path / "out/o.webm").read_bytes()).hexdigest()
-    assert vbr("render", "-q", path).code == 0
-    assert hashlib.sha256((tmp_path / "out/o.webm").read_bytes()).hexdigest() == first
+    output = tmp_path / "out/o.webm"
+    digests = []
+    for cache, expect_inferred in (("a", 25), ("b", 25), ("a", 0)):
+        result = vbr("render", "--json", "--force", "--cache-dir", tmp_path / cache, path)
+        assert result.code == 0 and result.events[-1]["inferred_frames"] == expect_inferred
+        digests.append(hashlib.sha256(output.read_bytes()).hexdigest())
+    assert digests[0] == digests[1] == digests[2]
 
 
 def test_invalid_project_exit_2_no_output(project, vbr, redness_model, tmp_path):

@@ -37,7 +37,9 @@ class Bar:
             self.bar = tqdm(total=event.frames, unit="frame", desc="render", file=sys.stderr, dynamic_ncols=True)
         elif isinstance(event, Progress) and self.bar is not None:
             self.bar.n = event.frames_done
-            self.bar.set_postfix(inferred=event.inferred_frames, reused=event.reused_frames, refresh=False)
+            self.bar.set_postfix(
+                inferred=event.inferred_frames, cached=event.cached_frames, reused=event.reused_frames, refresh=False
+            )
             self.bar.refresh()
         elif isinstance(event, Done):
             self.close()
@@ -49,7 +51,9 @@ class Bar:
 
 
 def summary(done: Done) -> str:
+    if done.skipped:
+        return f"up to date: {done.output} (graph {done.graph_key[:12]}); --force renders it again"
     return (
         f"wrote {done.output}: {done.frames} frames, {done.inferred_frames} inferred, "
-        f"{done.reused_frames} reused by dedup, {done.seconds:.1f} s"
+        f"{done.cached_frames} from cache, {done.reused_frames} reused by dedup, {done.seconds:.1f} s"
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
+from renderer.cli.common import add_cache_options, cache_limit, cache_root, compile_file
 from renderer.cli.progress import Bar, JsonLines, summary, write_json
 from renderer.errors import VbrError
+from renderer.events import Event, WarningEvent
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -14,18 +17,40 @@ def register(commands: argparse._SubParsersAction) -> None:
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
     shown.add_argument("--json", action="store_true", help="NDJSON events on stdout; the last is 'done'")
+    parser.add_argument("--force", action="store_true", help="render even if the output is up to date")
+    add_cache_options(parser, size=True)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.graph.compile import compile_project
+    from renderer.digest import file_sha256
     from renderer.graph.execute import render
-    from renderer.project.load import load_project
 
-    sink = JsonLines() if args.json else None if args.quiet else Bar()
+    shown = JsonLines() if args.json else None if args.quiet else Bar()
+    warned: list[str] = []
+
+    def sink(event: Event) -> None:
+        if isinstance(event, WarningEvent):
+            if warned:  # one cache problem is reported once, however many stores hit it
+                return
+            warned.append(event.message)
+            if not args.json:
+                print(f"vbr: warning: {event.message}", file=sys.stderr)
+        if shown is not None:
+            shown(event)
+
     try:
-        graph = compile_project(load_project(args.project))
-        done = render(graph, emit=sink or (lambda event: None))
+        root = cache_root(args)
+        limit = cache_limit(args)
+        loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)))
+        done = render(
+            graph,
+            emit=sink,
+            cache_root=root,
+            max_cache_bytes=limit,
+            force=args.force,
+            project_sha256=file_sha256(loaded.file),
+        )
     except VbrError as exc:
         if args.json:
             write_json({"event": "error", "message": "\n".join(exc.lines()), "exit_code": exc.exit_code})
@@ -35,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
             write_json({"event": "error", "message": "interrupted", "exit_code": 130})
         raise
     finally:
-        if sink is not None:
-            sink.close()
+        if shown is not None:
+            shown.close()
     if not args.json and not args.quiet:
         print(summary(done))
     return 0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
+from importlib.metadata import version
 from math import floor
 
 from renderer.compose.background import BackgroundSpec, hex_to_rgb
+from renderer.graph.matte import segment_start
 from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Scale, Timeline
 from renderer.matting.registry import get_model
 from renderer.project.load import LoadedProject
@@ -38,10 +41,26 @@ def background_spec(project: Project) -> BackgroundSpec:
     return BackgroundSpec("transparent")
 
 
-def compile_project(loaded: LoadedProject) -> Encode:
+@dataclass(frozen=True)
+class InputHashes:
+    """Content hashes of the files a project reads (see cache.sources)."""
+
+    source: str
+    image: str | None = None
+
+
+def tool_versions() -> tuple[tuple[str, str], ...]:
+    """Versions that can change output bytes; read from package metadata (no heavy imports)."""
+    from renderer import __version__
+
+    return (("vbr", __version__), ("av", version("av")), ("onnxruntime", version("onnxruntime")))
+
+
+def compile_project(loaded: LoadedProject, hashes: InputHashes) -> Encode:
     """The graph's output node; its inputs reach back to the source."""
     project, info = loaded.project, loaded.info
     assert info is not None, "compile needs a project checked against its source"
+    tools = tool_versions()
     start = parse_timecode(project.trim.start)
     end = parse_timecode(project.trim.end) if project.trim.end is not None else info.duration
     end = min(end, info.duration)
@@ -49,8 +68,10 @@ def compile_project(loaded: LoadedProject) -> Encode:
     width, height = output_size(project, info.width, info.height)
     settings = project.model_settings
 
+    # Decode from the dedup segment holding the first frame the output can show.
+    decode_from = segment_start(max(Fraction(0), start - 1 / info.fps))
     timeline = Timeline(
-        decode=Decode(path=str(loaded.source), start=start),
+        decode=Decode(path=str(loaded.source), sha256=hashes.source, start=decode_from),
         start=start,
         fps=fps,
         frames=frame_count(end - start, fps),
@@ -61,16 +82,23 @@ def compile_project(loaded: LoadedProject) -> Encode:
         model=get_model(settings.name),
         ema_alpha=settings.ema_alpha,
         dedup_threshold=settings.dedup_threshold,
+        runtime=dict(tools)["onnxruntime"],
     )
     composite = Composite(
         scale=Scale(matte=matte, width=width, height=height),
         background=background_spec(project),
         image=str(loaded.image) if loaded.image else None,
+        image_sha256=hashes.image,
     )
     audio = None
     if project.export.audio and info.audio_channels:
         # Mono stays mono; anything wider is mixed down to stereo, which every player takes.
-        audio = Audio(path=str(loaded.source), start=start, layout="mono" if info.audio_channels == 1 else "stereo")
+        audio = Audio(
+            path=str(loaded.source),
+            sha256=hashes.source,
+            start=start,
+            layout="mono" if info.audio_channels == 1 else "stereo",
+        )
     return Encode(
         composite=composite,
         audio=audio,
@@ -80,4 +108,5 @@ def compile_project(loaded: LoadedProject) -> Encode:
         height=height,
         fps=fps,
         alpha=project.background.type == "transparent",
+        tools=tools,
     )

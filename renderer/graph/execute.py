@@ -1,4 +1,4 @@
-"""Walk the graph from its output node: each stage gets its inputs' results."""
+"""Running a graph: skip it if its output is current, else walk it from the output node."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from renderer.events import Done, EventSink, Started, ignore
+from renderer.events import Done, EventSink, Started, WarningEvent, ignore
+from renderer.graph import manifest
 from renderer.graph.nodes import Encode, Node
 from renderer.graph.stages import STAGES, RunContext
 
@@ -17,18 +18,53 @@ def evaluate(node: Node, ctx: RunContext) -> Any:
     return STAGES[type(node)](node, *inputs, ctx)
 
 
-def render(graph: Encode, emit: EventSink = ignore) -> Done:
-    ctx = RunContext(emit=emit)
+def open_cache(root: Path | None, emit: EventSink) -> Any:
+    if root is None:
+        return None
+    from renderer.cache.masks import MaskCache
+    from renderer.cache.store import Store
+
+    warned: list[str] = []
+
+    def warn(message: str) -> None:
+        if not warned:  # one warning per run, whichever namespace failed first
+            warned.append(message)
+            emit(WarningEvent(message))
+
+    return MaskCache(Store(root, "masks", warn), Store(root, "chains", warn))
+
+
+def render(
+    graph: Encode,
+    emit: EventSink = ignore,
+    *,
+    cache_root: Path | None = None,
+    max_cache_bytes: int | None = None,
+    force: bool = False,
+    project_sha256: str = "",
+) -> Done:
     began = time.monotonic()
-    timeline = graph.composite.scale.matte.timeline
-    emit(Started(graph.path, timeline.frames, graph.width, graph.height, float(graph.fps)))
+    if not force:
+        current = manifest.up_to_date(graph)
+        if current is not None:
+            done = Done(graph.path, 0, 0, 0, 0, round(time.monotonic() - began, 3), True, graph.key(), current)
+            emit(done)
+            return done
+    ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit))
+    emit(Started(graph.path, graph.timeline.frames, graph.width, graph.height, float(graph.fps)))
     output: Path = evaluate(graph, ctx)
+    from renderer.digest import file_sha256
+
+    record = manifest.build(graph, file_sha256(output), project_sha256)
+    manifest.write(output, record)
+    if cache_root is not None and max_cache_bytes is not None and ctx.counts.inferred:
+        from renderer.cache.maintenance import prune
+
+        prune(cache_root, max_cache_bytes)
+    counts = ctx.counts
     done = Done(
-        output=str(output),
-        frames=ctx.stats.frames,
-        inferred_frames=ctx.stats.inferred,
-        reused_frames=ctx.stats.reused,
-        seconds=round(time.monotonic() - began, 3),
+        str(output), ctx.frames, counts.inferred, counts.cached, counts.reused,
+        round(time.monotonic() - began, 3), False, graph.key(), record,
     )
     emit(done)
     return done

@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import fields, is_dataclass
-from fractions import Fraction
-from pathlib import PurePath
 from typing import Any
 
+from renderer.digest import canonical, digest_of
 
-def canonical(value: Any) -> Any:
-    """JSON-ready form with one spelling per value (Fractions as "n/d")."""
-    if hasattr(value, "key") and callable(value.key):
-        return {"node": value.key()}
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, Fraction):
-        return f"{value.numerator}/{value.denominator}"
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): canonical(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"cannot key a {type(value).__name__}")
+__all__ = ["canonical", "digest"]
 
 
 def digest(stage: str, version: int, params: dict[str, Any]) -> str:
-    text = json.dumps(
-        {"stage": stage, "version": version, "params": canonical(params)},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return digest_of({"stage": stage, "version": version, "params": params})

@@ -2,7 +2,8 @@
 
 A node's key covers its stage name, a stage version (bump it when the stage's
 output changes meaning), its parameters and its inputs' keys, so equal keys
-mean equal results.
+mean equal results. Inputs are named by content (sha256), not by path: moving
+a file keeps its key, changing its bytes changes it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ class Node:
     STAGE: ClassVar[str] = "node"
     VERSION: ClassVar[int] = 1
     INPUTS: ClassVar[tuple[str, ...]] = ()  # fields holding input nodes (an optional one may be None)
+    UNKEYED: ClassVar[tuple[str, ...]] = ()  # fields that locate data but do not define results (paths)
 
     def inputs(self) -> tuple["Node | None", ...]:
         return tuple(getattr(self, name) for name in self.INPUTS)
 
     def params(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self.UNKEYED}
 
     @cached_property
     def _key(self) -> str:
@@ -39,11 +41,13 @@ class Node:
 
 @dataclass(frozen=True)
 class Decode(Node):
-    """The source's video frames."""
+    """The source's video frames, from `start` (a dedup segment boundary) on."""
 
     STAGE = "decode"
+    UNKEYED = ("path",)
     path: str
-    start: Fraction  # decoding may begin at the keyframe before this time
+    sha256: str
+    start: Fraction
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,14 @@ class Matte(Node):
     model: ModelSpec
     ema_alpha: float
     dedup_threshold: float
+    runtime: str  # onnxruntime version: part of what a mask depends on
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "model": self.model.identity()}
+
+    def model_identity(self) -> dict[str, Any]:
+        """What a raw mask depends on besides the frame: the cache's view of the model."""
+        return {**self.model.identity(), "runtime": self.runtime}
 
 
 @dataclass(frozen=True)
@@ -91,9 +100,11 @@ class Composite(Node):
 
     STAGE = "composite"
     INPUTS = ("scale",)
+    UNKEYED = ("image",)
     scale: Scale
     background: BackgroundSpec
     image: str | None
+    image_sha256: str | None
 
 
 @dataclass(frozen=True)
@@ -101,17 +112,20 @@ class Audio(Node):
     """The source's audio from `start`, for as long as the video lasts."""
 
     STAGE = "audio"
+    UNKEYED = ("path",)
     path: str
+    sha256: str
     start: Fraction
     layout: str
 
 
 @dataclass(frozen=True)
 class Encode(Node):
-    """The output file."""
+    """The output file. `tools` (vbr, PyAV/FFmpeg versions) are keyed: an upgrade re-renders."""
 
     STAGE = "encode"
     INPUTS = ("composite", "audio")
+    UNKEYED = ("path",)
     composite: Composite
     audio: Audio | None
     path: str
@@ -120,3 +134,8 @@ class Encode(Node):
     height: int
     fps: Fraction
     alpha: bool
+    tools: tuple[tuple[str, str], ...]
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.composite.scale.matte.timeline

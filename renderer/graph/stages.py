@@ -1,7 +1,7 @@
 """One function per node type: inputs' iterators in, this stage's iterator out.
 
-Stages hold no global state; what they share (model sessions, counters, the
-event sink) comes in through RunContext.
+Stages hold no global state; what they share (model sessions, the mask cache,
+counters, the event sink) comes in through RunContext.
 """
 
 from __future__ import annotations
@@ -16,39 +16,27 @@ from renderer.compose.background import make_backdrop
 from renderer.compose.composite import composite
 from renderer.compose.resize import resize
 from renderer.events import EventSink, Progress, ignore
+from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
 from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Node, Scale, Timeline
 from renderer.graph.timeline import select_frames
 from renderer.matting.registry import ModelSpec
-from renderer.matting.temporal import changed_fraction, ema
-
-
-@dataclass
-class Stats:
-    frames: int = 0
-    inferred: int = 0
-    reused: int = 0
 
 
 @dataclass
 class RunContext:
     emit: EventSink = ignore
-    stats: Stats = field(default_factory=Stats)
+    cache: Any = None  # cache.masks.MaskCache, or None to run without one
+    counts: MatteCounts = field(default_factory=MatteCounts)
+    frames: int = 0
     _matters: dict[str, Any] = field(default_factory=dict)
 
     def matter(self, spec: ModelSpec) -> Callable[[np.ndarray], np.ndarray]:
-        """One onnxruntime session per model per run, created on first use."""
+        """One onnxruntime session per model per run, created on first use (warm renders never pay for it)."""
         if spec.name not in self._matters:
             from renderer.matting.session import Matter
 
             self._matters[spec.name] = Matter(spec)
         return self._matters[spec.name]
-
-
-@dataclass
-class Matted:
-    frame: Any  # media.decode.SourceFrame
-    repeats: int
-    mask: np.ndarray  # model resolution, uint8
 
 
 @dataclass
@@ -65,35 +53,20 @@ def decode(node: Decode, ctx: RunContext) -> Iterator[Any]:
 
 
 def timeline(node: Timeline, frames: Iterator[Any], ctx: RunContext) -> Iterator[tuple[Any, int]]:
-    return select_frames(frames, node.start, node.fps, node.frames, node.source_fps)
+    return select_frames(frames, node.start, node.fps, node.frames, node.source_fps, keep_unused=True)
 
 
-def matte(node: Matte, selected: Iterator[tuple[Any, int]], ctx: RunContext) -> Iterator[Matted]:
-    """Infer, or reuse the last inferred mask when the picture barely changed; then smooth.
-
-    Dedup compares with the last *inferred* frame, never the previous one, so
-    slow drift cannot accumulate into a stale mask.
-    """
-    run = ctx.matter(node.model)
-    width, height = node.model.input_size
-    reference: np.ndarray | None = None
-    raw: np.ndarray | None = None
-    state: np.ndarray | None = None
-    for frame, repeats in selected:
-        small = frame.rgb(width, height, downscale=True)
-        if (
-            reference is not None
-            and node.dedup_threshold > 0
-            and changed_fraction(small, reference) < node.dedup_threshold
-        ):
-            ctx.stats.reused += 1
-        else:
-            raw = run(small)
-            reference = small
-            ctx.stats.inferred += 1
-        assert raw is not None
-        state, mask = ema(state, raw, node.ema_alpha)
-        yield Matted(frame, repeats, mask)
+def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) -> Iterator[Matted]:
+    return matte_frames(
+        annotated,
+        names=MaskNames(node.timeline.decode.sha256, node.model_identity(), node.dedup_threshold),
+        input_size=node.model.input_size,
+        ema_alpha=node.ema_alpha,
+        first_time=node.timeline.decode.start,
+        infer=lambda rgb: ctx.matter(node.model)(rgb),
+        cache=ctx.cache,
+        counts=ctx.counts,
+    )
 
 
 def scale(node: Scale, matted: Iterator[Matted], ctx: RunContext) -> Iterator[Scaled]:
@@ -123,13 +96,14 @@ def encode(node: Encode, images: Iterator[tuple[np.ndarray, int]], audio_node: A
 
     video = VideoSettings(node.format, node.width, node.height, node.fps, node.alpha)
     sound = AudioSettings(Path(audio_node.path), audio_node.start, audio_node.layout) if audio_node else None
-    total = node.composite.scale.matte.timeline.frames
+    total = node.timeline.frames
+    counts = ctx.counts
     with VideoWriter(Path(node.path), video, sound) as writer:
         for image, repeats in images:
             for _ in range(repeats):
                 writer.write(image)
-                ctx.stats.frames += 1
-                ctx.emit(Progress(ctx.stats.frames, total, ctx.stats.inferred, ctx.stats.reused))
+                ctx.frames += 1
+                ctx.emit(Progress(ctx.frames, total, counts.inferred, counts.cached, counts.reused))
         return writer.commit()
 
 

@@ -21,12 +21,21 @@ T = TypeVar("T", bound=Timed)
 
 
 def select_frames(
-    frames: Iterable[T], start: Fraction, fps: Fraction, count: int, source_fps: Fraction
+    frames: Iterable[T],
+    start: Fraction,
+    fps: Fraction,
+    count: int,
+    source_fps: Fraction,
+    *,
+    keep_unused: bool = False,
 ) -> Iterator[tuple[T, int]]:
-    """Yield (frame, repeats) with repeats >= 1, in order; sum of repeats <= count.
+    """Yield (frame, repeats) in order; the sum of repeats is at most `count`.
 
-    The sum falls short of `count` only when the source ends early: outputs
-    later than the last frame's own duration are not invented.
+    Frames no output shows are left out, or passed with repeats 0 when
+    `keep_unused` (the matte stage must see every frame to make dedup
+    decisions that do not depend on the trim). The sum falls short of `count`
+    only when the source ends early: outputs later than the last frame's own
+    duration are not invented.
     """
     half = 1 / (2 * source_fps)
     step = 1 / fps
@@ -39,7 +48,7 @@ def select_frames(
         while i < count and frame.time >= start + i * step + half:
             repeats += 1
             i += 1
-        if pending is not None and repeats:
+        if pending is not None and (repeats or keep_unused):
             yield pending, repeats
             repeats = 0
         if i >= count:  # every output is placed: read no further
@@ -53,5 +62,5 @@ def select_frames(
     while i < count and start + i * step < end:
         repeats += 1
         i += 1
-    if repeats:
+    if repeats or keep_unused:
         yield pending, repeats

@@ -41,9 +41,14 @@ def _frame_colorspace(frame: av.VideoFrame) -> int:
 
 @dataclass
 class SourceFrame:
-    """One decoded frame: its time in seconds from the source's first frame."""
+    """One decoded frame: its time in seconds from the source's first frame.
+
+    `pts` (in the stream's time base) names the frame in cache keys: unlike an
+    index it does not depend on where decoding started.
+    """
 
     time: Fraction
+    pts: int
     _frame: av.VideoFrame
 
     def rgb(self, width: int, height: int, *, downscale: bool = False) -> np.ndarray:
@@ -107,14 +112,50 @@ def decode_video(path: Path, start: Fraction = Fraction(0)) -> Iterator[SourceFr
                         time = last_time + 1 / Fraction(stream.average_rate or 25)
                     else:
                         time = Fraction(0)
+                    pts = frame.pts if frame.pts is not None else round((time + origin) / tb)
                     if first and seek and time > start:
                         restarted = True
                         break
                     first = False
                     last_time = time
-                    yield SourceFrame(time=time, _frame=frame)
+                    yield SourceFrame(time=time, pts=pts, _frame=frame)
             if not restarted:
                 return
             seek = False
     except av.error.FFmpegError as exc:
         raise MediaError(f"{path}: decoding failed ({exc})") from None
+
+
+@dataclass(frozen=True)
+class FrameStamp:
+    """A frame's time and pts, read from the container without decoding."""
+
+    time: Fraction
+    pts: int
+
+
+def frame_stamps(path: Path, start: Fraction, end: Fraction) -> list[FrameStamp]:
+    """Presentation-ordered stamps of the frames from `start` to a little past `end`.
+
+    Demuxing only (no decoding): cheap enough for `vbr plan` on long sources.
+    """
+    horizon = end + 2
+    stamps: list[FrameStamp] = []
+    try:
+        with av.open(str(path), mode="r") as container:
+            stream = container.streams.video[0]
+            tb = stream.time_base
+            origin = Fraction(stream.start_time or 0) * tb
+            if start > _SEEK_MARGIN:
+                container.seek(int((origin + start - _SEEK_MARGIN) / tb), stream=stream, backward=True, any_frame=False)
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                time = Fraction(packet.pts) * tb - origin
+                if time > horizon:
+                    break
+                stamps.append(FrameStamp(time, packet.pts))
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{path}: cannot read ({exc})") from None
+    stamps.sort(key=lambda s: s.pts)
+    return stamps

@@ -1,0 +1,1 @@
+"""The persistent, content-addressed cache: masks, dedup chains, source hashes."""

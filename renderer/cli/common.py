@@ -1,0 +1,50 @@
+"""Options and steps several commands share: the cache flags, project -> graph."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from renderer.errors import UsageError
+
+
+def add_cache_options(parser: argparse.ArgumentParser, *, size: bool = False) -> None:
+    parser.add_argument(
+        "--cache-dir", metavar="DIR", help="mask cache location (default: $VBR_CACHE_DIR or the user cache directory)"
+    )
+    if size:
+        parser.add_argument(
+            "--cache-max-size", metavar="SIZE", help="prune the cache to this size after rendering (default: $VBR_CACHE_MAX_SIZE or 5GB)"
+        )
+
+
+def cache_root(args: argparse.Namespace) -> Path:
+    from renderer.cache.location import cache_dir
+
+    return cache_dir(args.cache_dir)
+
+
+def cache_limit(args: argparse.Namespace) -> int:
+    from renderer.cache.location import max_bytes
+
+    try:
+        return max_bytes(args.cache_max_size)
+    except ValueError as exc:
+        raise UsageError(f"vbr: {exc}") from None
+
+
+def compile_file(project: str, root: Path, warn: Any) -> tuple[Any, Any]:
+    """Load and check a project, hash its inputs (remembered in the cache), compile it."""
+    from renderer.cache.sources import content_hash
+    from renderer.cache.store import Store
+    from renderer.graph.compile import InputHashes, compile_project
+    from renderer.project.load import load_project
+
+    loaded = load_project(project)
+    sources = Store(root, "sources", warn)
+    hashes = InputHashes(
+        source=content_hash(loaded.source, sources),
+        image=content_hash(loaded.image, sources) if loaded.image else None,
+    )
+    return loaded, compile_project(loaded, hashes)

@@ -1,0 +1,79 @@
+"""The render manifest: what made an output, written beside it as `<output>.manifest.json`.
+
+It names the graph key, the inputs' and the output's sha256 and the versions
+involved. A later render of the same graph finds it and skips the work; it
+carries no timestamps, so it is as reproducible as the output itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from renderer.digest import file_sha256
+from renderer.graph.nodes import Encode
+
+FORMAT = 1
+SUFFIX = ".manifest.json"
+
+
+def manifest_path(output: Path) -> Path:
+    return output.with_name(output.name + SUFFIX)
+
+
+def ffmpeg_version() -> str:
+    import av
+
+    codec = av.library_versions.get("libavcodec", ())
+    return ".".join(str(n) for n in codec)
+
+
+def build(graph: Encode, output_sha256: str, project_sha256: str) -> dict[str, Any]:
+    matte = graph.composite.scale.matte
+    return {
+        "format": FORMAT,
+        "graph_key": graph.key(),
+        "output": Path(graph.path).name,
+        "output_sha256": output_sha256,
+        "project_sha256": project_sha256,
+        "source_sha256": graph.timeline.decode.sha256,
+        "model": {"name": matte.model.name, "weights_sha256": matte.model.sha256},
+        "versions": {**dict(graph.tools), "libavcodec": ffmpeg_version()},
+        "frames": graph.timeline.frames,
+        "width": graph.width,
+        "height": graph.height,
+        "fps": f"{graph.fps.numerator}/{graph.fps.denominator}",
+    }
+
+
+def write(output: Path, manifest: dict[str, Any]) -> None:
+    target = manifest_path(output)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".vbr-partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def up_to_date(graph: Encode) -> dict[str, Any] | None:
+    """The existing manifest when the output on disk is exactly what this graph makes."""
+    output = Path(graph.path)
+    try:
+        manifest = json.loads(manifest_path(output).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("graph_key") != graph.key():
+        return None
+    try:
+        if file_sha256(output) != manifest.get("output_sha256"):
+            return None  # the file was changed or replaced since
+    except OSError:
+        return None
+    return manifest

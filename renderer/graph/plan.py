@@ -1,0 +1,109 @@
+"""`vbr plan`: what a render would do, from the graph, the cache and the container index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from renderer.graph import manifest
+from renderer.graph.matte import MaskNames, segment_of
+from renderer.graph.nodes import Encode, Node
+from renderer.graph.timeline import select_frames
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    stage: str
+    key: str
+    status: str  # cached | stale | cheap
+    detail: str = ""
+
+
+@dataclass
+class Plan:
+    nodes: list[NodeStatus] = field(default_factory=list)
+    frames: int = 0
+    to_infer: int = 0  # exact when `exact`, else an upper bound
+    exact: bool = True
+    masks_cached: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "nodes": [vars(n) for n in self.nodes],
+            "frames": self.frames,
+            "frames_to_infer": self.to_infer,
+            "exact": self.exact,
+            "masks_cached": self.masks_cached,
+        }
+
+
+def count_inference(
+    annotated: Iterable[tuple[Any, int]], names: MaskNames, cache: Any
+) -> tuple[int, bool, int]:
+    """(masks to infer, whether that is exact, masks found cached) for the shown frames.
+
+    Dedup decisions are known from cached chains (or trivially, with dedup
+    off); where a segment's decisions are not cached yet, a shown frame is
+    counted as needing its own mask unless that is cached: an upper bound.
+    """
+    missing: set[int] = set()
+    present: set[int] = set()
+    exact = True
+    chains: dict[int, dict[int, int] | None] = {}
+    for stamp, repeats in annotated:
+        segment = segment_of(stamp.time)
+        if segment not in chains:
+            chains[segment] = cache.get_chain(names.chain(segment)) if cache is not None and names.threshold > 0 else None
+        if repeats == 0:
+            continue
+        chain = chains[segment]
+        if names.threshold == 0:
+            ref = stamp.pts
+        elif chain is not None and stamp.pts in chain:
+            ref = chain[stamp.pts]
+        else:
+            exact = False
+            ref = stamp.pts
+        if ref in missing or ref in present:
+            continue
+        (present if cache is not None and cache.has(names.mask(ref)) else missing).add(ref)
+    return len(missing), exact, len(present)
+
+
+def make_plan(graph: Encode, cache: Any) -> Plan:
+    from renderer.media.decode import frame_stamps
+
+    timeline = graph.timeline
+    matte = graph.composite.scale.matte
+    end = timeline.start + timeline.frames / timeline.fps
+    stamps = [s for s in frame_stamps(Path(timeline.decode.path), timeline.decode.start, end) if s.time >= timeline.decode.start]
+    annotated = select_frames(
+        stamps, timeline.start, timeline.fps, timeline.frames, timeline.source_fps, keep_unused=True
+    )
+    names = MaskNames(timeline.decode.sha256, matte.model_identity(), matte.dedup_threshold)
+    to_infer, exact, cached = count_inference(annotated, names, cache)
+    plan = Plan(frames=timeline.frames, to_infer=to_infer, exact=exact, masks_cached=cached)
+    current = manifest.up_to_date(graph) is not None
+    bound = "" if exact else "at most "
+    for node in _walk(graph):
+        if node is matte:
+            status = "cached" if to_infer == 0 else "stale"
+            detail = f"{bound}{to_infer} frames to infer, {cached} masks cached ({matte.model.name})"
+        elif node is graph:
+            status = "cached" if current else "stale"
+            detail = f"{graph.path}" + (" is up to date" if current else "")
+        else:
+            status, detail = "cheap", ""
+        plan.nodes.append(NodeStatus(node.STAGE, node.key(), status, detail))
+    return plan
+
+
+def _walk(node: Node) -> list[Node]:
+    """Nodes in dependency order (inputs before the nodes that use them)."""
+    ordered: list[Node] = []
+    for child in node.inputs():
+        if child is not None:
+            ordered.extend(n for n in _walk(child) if n not in ordered)
+    ordered.append(node)
+    return ordered
