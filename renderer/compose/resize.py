@@ -41,6 +41,8 @@ def gaussian_weights(n: int, sigma: float) -> np.ndarray:
 def apply_axes(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """rows @ image @ cols.T on an H x W (x C) array, in float32."""
     x = image.astype(np.float32, copy=False)
+    if x.ndim == 2:  # masks: two plain matrix products
+        return rows @ x @ cols.T
     h, w = x.shape[:2]
     rest = x.shape[2:]
     x = rows @ x.reshape(h, -1)  # (H', W*C)

@@ -14,7 +14,6 @@ import numpy as np
 
 from renderer.compose.background import make_backdrop
 from renderer.compose.composite import composite
-from renderer.compose.resize import resize
 from renderer.events import EventSink, Progress, ignore
 from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
 from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Node, Scale, Timeline
@@ -70,9 +69,11 @@ def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) ->
 
 
 def scale(node: Scale, matted: Iterator[Matted], ctx: RunContext) -> Iterator[Scaled]:
+    from renderer.media.scale import scale_plane
+
     for item in matted:
         rgb = item.frame.rgb(node.width, node.height)
-        yield Scaled(rgb, resize(item.mask, node.width, node.height), item.repeats)
+        yield Scaled(rgb, scale_plane(item.mask, node.width, node.height), item.repeats)
 
 
 def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[tuple[np.ndarray, int]]:
