@@ -84,3 +84,16 @@ def test_blurred_background_keeps_the_rabbit_sharp(tmp_path: Path, vbr):
     src = source.frames[72]  # 2.88 s in the 25 fps source, at 1280x720
     assert roughness(frame[MEADOW]) < 0.4 * roughness(src[470:630, 800:1130].astype(int))
     assert roughness(frame[RABBIT]) > 0.5 * roughness(src[227:440, 333:480].astype(int))
+
+
+def test_real_model_output_is_identical_cold_warm_and_across_caches(tmp_path: Path, vbr):
+    import hashlib
+
+    path = write_project(tmp_path, "{type: color, color: '#336699'}", "{path: out.mp4, resolution: 480p}", "{start: 1.0, end: 1.2}")
+    digests = []
+    for cache, inferred in (("one", 5), ("two", 5), ("one", 0)):
+        result = vbr("render", "--json", "--force", "--cache-dir", tmp_path / cache, path)
+        assert result.code == 0, result.err
+        assert result.events[-1]["inferred_frames"] == inferred
+        digests.append(hashlib.sha256((tmp_path / "out.mp4").read_bytes()).hexdigest())
+    assert digests[0] == digests[1] == digests[2]
