@@ -43,14 +43,16 @@ def _codec_floor(graph: Any) -> float:
     """Decode the same frames and encode them with the same settings: the floor a warm render approaches."""
     from renderer.graph.timeline import select_frames
     from renderer.media.decode import decode_video
-    from renderer.media.encode import AudioSettings, VideoSettings, VideoWriter
+    from renderer.media.audio import audio_blocks
+    from renderer.media.encode import VideoSettings, VideoWriter
 
     timeline = graph.timeline
     began = time.perf_counter()
     video = VideoSettings(graph.format, graph.width, graph.height, graph.fps, graph.alpha)
-    audio = AudioSettings(Path(graph.audio.path), graph.audio.start, graph.audio.layout) if graph.audio else None
+    sound = graph.audio
+    audio = audio_blocks(Path(sound.path), sound.start, sound.layout) if sound else None
     frames = decode_video(Path(timeline.decode.path), timeline.decode.start)
-    with VideoWriter(Path(graph.path).with_name("floor.mp4"), video, audio) as writer:
+    with VideoWriter(Path(graph.path).with_name("floor.mp4"), video, audio, sound.layout if sound else None) as writer:
         for frame, repeats in select_frames(frames, timeline.start, timeline.fps, timeline.frames, timeline.source_fps):
             rgb = frame.rgb(graph.width, graph.height)
             for _ in range(repeats):
@@ -64,7 +66,9 @@ def _inference_ms(graph: Any, frames: int) -> float:
     from renderer.matting.session import Matter
     from renderer.media.decode import decode_video
 
-    matte = graph.composite.scale.matte
+    from renderer.graph.nodes import Matte
+
+    matte = graph.find(Matte)
     width, height = matte.model.input_size
     inputs = []
     for frame in decode_video(Path(graph.timeline.decode.path), Fraction(0)):

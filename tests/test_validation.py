@@ -200,11 +200,11 @@ def test_non_utf8_and_directory(tmp_path: Path):
 def test_validate_command_exit_codes(project, vbr, tmp_path: Path):
     good = project(GOOD)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(GOOD + "extra: 1\n", encoding="utf-8")
+    bad.write_text(GOOD + "zzz: 1\n", encoding="utf-8")
     result = vbr("validate", good)
     assert result.code == 0 and result.out.strip() == f"{good}: ok"
     result = vbr("validate", good, bad)
     assert result.code == 2
     assert result.out.strip() == f"{good}: ok"
-    assert result.err.strip() == f"{bad}:5:1: extra: unknown key (allowed: background, export, model, source, trim, version)"
+    assert result.err.strip() == f"{bad}:5:1: zzz: unknown key (allowed: background, export, fade, grade, model, source, text, trim, version)"
     assert not (tmp_path / "out").exists()

@@ -34,7 +34,7 @@ def cache_limit(args: argparse.Namespace) -> int:
         raise UsageError(f"vbr: {exc}") from None
 
 
-def compile_file(project: str, root: Path, warn: Any) -> tuple[Any, Any]:
+def compile_file(project: str, root: Path, warn: Any, window: Any = None) -> tuple[Any, Any]:
     """Load and check a project, hash its inputs (remembered in the cache), compile it."""
     from renderer.cache.sources import content_hash
     from renderer.cache.store import Store
@@ -46,5 +46,6 @@ def compile_file(project: str, root: Path, warn: Any) -> tuple[Any, Any]:
     hashes = InputHashes(
         source=content_hash(loaded.source, sources),
         image=content_hash(loaded.image, sources) if loaded.image else None,
+        fonts=tuple(content_hash(font, sources) if font else None for font in loaded.fonts),
     )
-    return loaded, compile_project(loaded, hashes)
+    return loaded, compile_project(loaded, hashes, window)

@@ -8,8 +8,11 @@ from importlib.metadata import version
 from math import floor
 
 from renderer.compose.background import BackgroundSpec, hex_to_rgb
+from renderer.compose.fade import FadeSpec
+from renderer.compose.grade import GradeSpec
+from renderer.compose.text import TextSpec, default_align, hex_to_rgba
 from renderer.graph.matte import segment_start
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Scale, Timeline
+from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Overlay, Scale, Timeline
 from renderer.matting.registry import get_model
 from renderer.project.load import LoadedProject
 from renderer.project.models import Project
@@ -47,6 +50,15 @@ class InputHashes:
 
     source: str
     image: str | None = None
+    fonts: tuple[str | None, ...] = ()  # per text overlay; None = the bundled default
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run of output frames to compute instead of the whole render (previews)."""
+
+    first: int
+    count: int
 
 
 def tool_versions() -> tuple[tuple[str, str], ...]:
@@ -56,8 +68,46 @@ def tool_versions() -> tuple[tuple[str, str], ...]:
     return (("vbr", __version__), ("av", version("av")), ("onnxruntime", version("onnxruntime")))
 
 
-def compile_project(loaded: LoadedProject, hashes: InputHashes) -> Encode:
-    """The graph's output node; its inputs reach back to the source."""
+def grade_spec(project: Project) -> GradeSpec | None:
+    """None when there is no grade or every control is 0: neutral is no stage at all."""
+    if project.grade is None:
+        return None
+    spec = GradeSpec(**project.grade.model_dump())
+    return None if spec.neutral else spec
+
+
+def text_specs(project: Project, hashes: InputHashes) -> tuple[TextSpec, ...]:
+    specs = []
+    for i, overlay in enumerate(project.text):
+        position = overlay.position if isinstance(overlay.position, str) else (overlay.position.x, overlay.position.y)
+        specs.append(
+            TextSpec(
+                text=overlay.text,
+                font=hashes.fonts[i] if i < len(hashes.fonts) else None,
+                size=float(overlay.size),
+                color=hex_to_rgba(overlay.color),
+                position=position,
+                margin=float(overlay.margin),
+                align=overlay.align or default_align(position),
+                line_spacing=float(overlay.line_spacing),
+                start=parse_timecode(overlay.start),
+                end=parse_timecode(overlay.end) if overlay.end is not None else None,
+                box=(hex_to_rgba(overlay.box.color), float(overlay.box.padding)) if overlay.box else None,
+                outline=(hex_to_rgba(overlay.outline.color), float(overlay.outline.width)) if overlay.outline else None,
+                shadow=(hex_to_rgba(overlay.shadow.color), float(overlay.shadow.offset), float(overlay.shadow.blur))
+                if overlay.shadow
+                else None,
+            )
+        )
+    return tuple(specs)
+
+
+def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window | None = None) -> Encode:
+    """The graph's output node; its inputs reach back to the source.
+
+    With a `window`, the timeline covers only those output frames (text and
+    fades still follow the full render's timeline); used for previews.
+    """
     project, info = loaded.project, loaded.info
     assert info is not None, "compile needs a project checked against its source"
     tools = tool_versions()
@@ -67,15 +117,18 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes) -> Encode:
     fps = info.fps if project.export.fps == "original" else Fraction(project.export.fps)
     width, height = output_size(project, info.width, info.height)
     settings = project.model_settings
+    total = frame_count(end - start, fps)
+    first, count = (window.first, window.count) if window else (0, total)
 
     # Decode from the dedup segment holding the first frame the output can show.
-    decode_from = segment_start(max(Fraction(0), start - 1 / info.fps))
+    decode_from = segment_start(max(Fraction(0), start + first / fps - 1 / info.fps))
     timeline = Timeline(
         decode=Decode(path=str(loaded.source), sha256=hashes.source, start=decode_from),
         start=start,
         fps=fps,
-        frames=frame_count(end - start, fps),
+        frames=count,
         source_fps=info.fps,
+        first=first,
     )
     matte = Matte(
         timeline=timeline,
@@ -84,12 +137,27 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes) -> Encode:
         dedup_threshold=settings.dedup_threshold,
         runtime=dict(tools)["onnxruntime"],
     )
-    composite = Composite(
-        scale=Scale(matte=matte, width=width, height=height),
+    frames: Scale | Grade | Composite | Overlay | Fade = Scale(matte=matte, width=width, height=height)
+    graded = grade_spec(project)
+    if graded is not None:
+        frames = Grade(scale=frames, spec=graded)
+    frames = Composite(
+        frames=frames,
         background=background_spec(project),
         image=str(loaded.image) if loaded.image else None,
         image_sha256=hashes.image,
     )
+    if project.text:
+        fonts = tuple(str(f) if f else None for f in loaded.fonts) or (None,) * len(project.text)
+        frames = Overlay(frames=frames, texts=text_specs(project, hashes), fonts=fonts)
+    duration = Fraction(total) / fps
+    fades = FadeSpec(
+        Fraction(str(project.fade.fade_in)) if project.fade else Fraction(0),
+        Fraction(str(project.fade.fade_out)) if project.fade else Fraction(0),
+        duration,
+    )
+    if fades.active:
+        frames = Fade(frames=frames, spec=fades)
     audio = None
     if project.export.audio and info.audio_channels:
         # Mono stays mono; anything wider is mixed down to stereo, which every player takes.
@@ -98,9 +166,10 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes) -> Encode:
             sha256=hashes.source,
             start=start,
             layout="mono" if info.audio_channels == 1 else "stereo",
+            fade=fades if fades.active else None,
         )
     return Encode(
-        composite=composite,
+        frames=frames,
         audio=audio,
         path=str(loaded.export),
         format=loaded.format,

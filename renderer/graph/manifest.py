@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from renderer.digest import file_sha256
-from renderer.graph.nodes import Encode
+from renderer.graph.nodes import Encode, Matte
 
 FORMAT = 1
 SUFFIX = ".manifest.json"
@@ -32,7 +32,7 @@ def ffmpeg_version() -> str:
 
 
 def build(graph: Encode, output_sha256: str, project_sha256: str) -> dict[str, Any]:
-    matte = graph.composite.scale.matte
+    matte = graph.find(Matte)
     return {
         "format": FORMAT,
         "graph_key": graph.key(),

@@ -11,11 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from renderer.compose.background import BackgroundSpec
+from renderer.compose.fade import FadeSpec
+from renderer.compose.grade import GradeSpec
+from renderer.compose.text import TextSpec
 from renderer.graph.keys import digest
 from renderer.matting.registry import ModelSpec
+
+
+N = TypeVar("N", bound="Node")
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,18 @@ class Node:
 
     def params(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self.UNKEYED}
+
+    def find(self, kind: type["N"]) -> "N":
+        """The nearest node of a kind upstream of (or equal to) this one."""
+        if isinstance(self, kind):
+            return self
+        for child in self.inputs():
+            if child is not None:
+                try:
+                    return child.find(kind)
+                except LookupError:
+                    continue
+        raise LookupError(f"no {kind.__name__} upstream of {self.STAGE}")
 
     @cached_property
     def _key(self) -> str:
@@ -52,7 +70,11 @@ class Decode(Node):
 
 @dataclass(frozen=True)
 class Timeline(Node):
-    """Which source frame each output frame shows: trim and frame-rate change."""
+    """Which source frame each output frame shows: trim and frame-rate change.
+
+    Covers output frames first .. first + frames - 1; `start` is output frame
+    0's time in the source (a preview covers a window of the full timeline).
+    """
 
     STAGE = "timeline"
     INPUTS = ("decode",)
@@ -61,6 +83,11 @@ class Timeline(Node):
     fps: Fraction
     frames: int
     source_fps: Fraction
+    first: int = 0
+
+    @property
+    def window_start(self) -> Fraction:
+        return self.start + self.first / self.fps
 
 
 @dataclass(frozen=True)
@@ -95,16 +122,48 @@ class Scale(Node):
 
 
 @dataclass(frozen=True)
+class Grade(Node):
+    """The subject's colours graded (the background is never touched)."""
+
+    STAGE = "grade"
+    INPUTS = ("scale",)
+    scale: Scale
+    spec: GradeSpec
+
+
+@dataclass(frozen=True)
 class Composite(Node):
-    """The subject over its background (or straight alpha)."""
+    """The subject over its background (or straight alpha), one image per output frame."""
 
     STAGE = "composite"
-    INPUTS = ("scale",)
+    INPUTS = ("frames",)
     UNKEYED = ("image",)
-    scale: Scale
+    frames: Scale | Grade
     background: BackgroundSpec
     image: str | None
     image_sha256: str | None
+
+
+@dataclass(frozen=True)
+class Overlay(Node):
+    """Text overlays drawn in order, each for its time range of the output."""
+
+    STAGE = "text"
+    INPUTS = ("frames",)
+    UNKEYED = ("fonts",)
+    frames: Composite
+    texts: tuple[TextSpec, ...]  # each names its font by sha256 (None: the bundled default)
+    fonts: tuple[str | None, ...]  # the font files, in the same order
+
+
+@dataclass(frozen=True)
+class Fade(Node):
+    """Fade from and to black (or transparent) at the ends of the render."""
+
+    STAGE = "fade"
+    INPUTS = ("frames",)
+    frames: Composite | Overlay
+    spec: FadeSpec
 
 
 @dataclass(frozen=True)
@@ -117,6 +176,7 @@ class Audio(Node):
     sha256: str
     start: Fraction
     layout: str
+    fade: FadeSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -124,9 +184,9 @@ class Encode(Node):
     """The output file. `tools` (vbr, PyAV/FFmpeg versions) are keyed: an upgrade re-renders."""
 
     STAGE = "encode"
-    INPUTS = ("composite", "audio")
+    INPUTS = ("frames", "audio")
     UNKEYED = ("path",)
-    composite: Composite
+    frames: Composite | Overlay | Fade
     audio: Audio | None
     path: str
     format: str
@@ -138,4 +198,4 @@ class Encode(Node):
 
     @property
     def timeline(self) -> Timeline:
-        return self.composite.scale.matte.timeline
+        return self.find(Timeline)

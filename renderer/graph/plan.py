@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from renderer.graph import manifest
 from renderer.graph.matte import MaskNames, segment_of
-from renderer.graph.nodes import Encode, Node
+from renderer.graph.nodes import Encode, Matte, Node
 from renderer.graph.timeline import select_frames
 
 
@@ -75,7 +75,7 @@ def make_plan(graph: Encode, cache: Any) -> Plan:
     from renderer.media.decode import frame_stamps
 
     timeline = graph.timeline
-    matte = graph.composite.scale.matte
+    matte = graph.find(Matte)
     end = timeline.start + timeline.frames / timeline.fps
     stamps = [s for s in frame_stamps(Path(timeline.decode.path), timeline.decode.start, end) if s.time >= timeline.decode.start]
     annotated = select_frames(

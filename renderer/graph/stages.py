@@ -6,7 +6,8 @@ counters, the event sink) comes in through RunContext.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -14,9 +15,12 @@ import numpy as np
 
 from renderer.compose.background import make_backdrop
 from renderer.compose.composite import composite
+from renderer.compose.fade import fade_audio, fade_frame, frame_factor
+from renderer.compose.grade import apply_grade
+from renderer.compose.text import draw_layer, render_layer
 from renderer.events import EventSink, Progress, ignore
 from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Node, Scale, Timeline
+from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Node, Overlay, Scale, Timeline
 from renderer.graph.timeline import select_frames
 from renderer.matting.registry import ModelSpec
 
@@ -40,9 +44,16 @@ class RunContext:
 
 @dataclass
 class Scaled:
-    rgb: np.ndarray
+    rgb: np.ndarray  # the frame at output size
     mask: np.ndarray
     repeats: int
+    fg: np.ndarray | None = None  # the graded subject, when a grade applies
+
+
+@dataclass
+class OutputFrame:
+    index: int  # on the output timeline
+    image: np.ndarray  # RGB, or straight RGBA with a transparent background
 
 
 def decode(node: Decode, ctx: RunContext) -> Iterator[Any]:
@@ -52,7 +63,7 @@ def decode(node: Decode, ctx: RunContext) -> Iterator[Any]:
 
 
 def timeline(node: Timeline, frames: Iterator[Any], ctx: RunContext) -> Iterator[tuple[Any, int]]:
-    return select_frames(frames, node.start, node.fps, node.frames, node.source_fps, keep_unused=True)
+    return select_frames(frames, node.window_start, node.fps, node.frames, node.source_fps, keep_unused=True)
 
 
 def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) -> Iterator[Matted]:
@@ -76,35 +87,75 @@ def scale(node: Scale, matted: Iterator[Matted], ctx: RunContext) -> Iterator[Sc
         yield Scaled(rgb, scale_plane(item.mask, node.width, node.height), item.repeats)
 
 
-def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[tuple[np.ndarray, int]]:
+def grade(node: Grade, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[Scaled]:
+    for item in scaled:
+        item.fg = apply_grade(item.rgb, node.spec)
+        yield item
+
+
+def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[OutputFrame]:
+    """Over the background; a held source frame becomes one output frame per repeat."""
+    size = node.find(Scale)
     image = None
     if node.image is not None:
         from renderer.media.image import read_image
 
         image = read_image(Path(node.image))
-    backdrop = make_backdrop(node.background, node.scale.width, node.scale.height, image)
+    backdrop = make_backdrop(node.background, size.width, size.height, image)
+    index = node.find(Timeline).first
     for item in scaled:
-        yield composite(item.rgb, item.mask, backdrop(item.rgb)), item.repeats
+        behind = backdrop(item.rgb)  # blur: from the ungraded frame
+        if item.fg is None:
+            out = composite(item.rgb, item.mask, behind)
+        elif behind is None:  # transparent: graded where the mask is, original colours elsewhere
+            out = composite(composite(item.fg, item.mask, item.rgb), item.mask, None)
+        else:
+            out = composite(item.fg, item.mask, behind)
+        for _ in range(item.repeats):
+            yield OutputFrame(index, out)
+            index += 1
 
 
-def audio(node: Audio, ctx: RunContext) -> Audio:
-    """Audio is streamed by the encoder itself, interleaved with the video."""
-    return node
+def overlay(node: Overlay, frames: Iterator[OutputFrame], ctx: RunContext) -> Iterator[OutputFrame]:
+    size = node.find(Scale)
+    fps = node.find(Timeline).fps
+    specs = [replace(spec, font=font) for spec, font in zip(node.texts, node.fonts)]
+    layers = [render_layer(spec, size.width, size.height) for spec in specs]
+    for frame in frames:
+        t = Fraction(frame.index) / fps
+        image = frame.image
+        for spec, layer in zip(specs, layers):
+            if spec.shows_at(t):
+                image = draw_layer(image, layer)
+        yield OutputFrame(frame.index, image)
 
 
-def encode(node: Encode, images: Iterator[tuple[np.ndarray, int]], audio_node: Audio | None, ctx: RunContext) -> Path:
-    from renderer.media.encode import AudioSettings, VideoSettings, VideoWriter
+def fade(node: Fade, frames: Iterator[OutputFrame], ctx: RunContext) -> Iterator[OutputFrame]:
+    fps = node.find(Timeline).fps
+    for frame in frames:
+        yield OutputFrame(frame.index, fade_frame(frame.image, frame_factor(frame.index, fps, node.spec)))
+
+
+def audio(node: Audio, ctx: RunContext) -> Iterator[np.ndarray]:
+    """Sample blocks from the trim start on, faded; the encoder stops pulling at the video's end."""
+    from renderer.media.audio import RATE, audio_blocks
+
+    blocks = audio_blocks(Path(node.path), node.start, node.layout)
+    return fade_audio(blocks, RATE, node.fade) if node.fade else blocks
+
+
+def encode(node: Encode, frames: Iterator[OutputFrame], sound: Iterator[np.ndarray] | None, ctx: RunContext) -> Path:
+    from renderer.media.encode import VideoSettings, VideoWriter
 
     video = VideoSettings(node.format, node.width, node.height, node.fps, node.alpha)
-    sound = AudioSettings(Path(audio_node.path), audio_node.start, audio_node.layout) if audio_node else None
+    layout = node.audio.layout if node.audio else None
     total = node.timeline.frames
     counts = ctx.counts
-    with VideoWriter(Path(node.path), video, sound) as writer:
-        for image, repeats in images:
-            for _ in range(repeats):
-                writer.write(image)
-                ctx.frames += 1
-                ctx.emit(Progress(ctx.frames, total, counts.inferred, counts.cached, counts.reused))
+    with VideoWriter(Path(node.path), video, sound, layout) as writer:
+        for frame in frames:
+            writer.write(frame.image)
+            ctx.frames += 1
+            ctx.emit(Progress(ctx.frames, total, counts.inferred, counts.cached, counts.reused))
         return writer.commit()
 
 
@@ -113,7 +164,10 @@ STAGES: dict[type[Node], Callable[..., Any]] = {
     Timeline: timeline,
     Matte: matte,
     Scale: scale,
+    Grade: grade,
     Composite: composite_stage,
+    Overlay: overlay,
+    Fade: fade,
     Audio: audio,
     Encode: encode,
 }

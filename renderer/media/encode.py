@@ -19,7 +19,7 @@ from av.codec.context import Flags
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 
 from renderer.errors import MediaError
-from renderer.media.audio import RATE, audio_blocks
+from renderer.media.audio import RATE
 
 PARTIAL_MARKER = ".vbr-partial"
 
@@ -35,13 +35,6 @@ class VideoSettings:
     height: int
     fps: Fraction
     alpha: bool
-
-
-@dataclass(frozen=True)
-class AudioSettings:
-    source: Path
-    start: Fraction
-    layout: str  # "mono" | "stereo"
 
 
 def _video_stream(container: av.container.OutputContainer, video: VideoSettings) -> av.video.stream.VideoStream:
@@ -92,13 +85,20 @@ class VideoWriter:
     temporary file and leaves the target path as it was.
     """
 
-    def __init__(self, target: Path, video: VideoSettings, audio: AudioSettings | None):
+    def __init__(
+        self,
+        target: Path,
+        video: VideoSettings,
+        audio: Iterator[np.ndarray] | None = None,
+        layout: str | None = None,
+    ):
+        """`audio`: endless planar float32 blocks at RATE in `layout`; pulled up to the video's length."""
         self.target = target
         self.video = video
-        self.audio = audio
+        self.layout = layout
         self.frames = 0
         self._audio_written = 0
-        self._audio_iter: Iterator[np.ndarray] | None = None
+        self._audio_iter = audio
         self._carry: np.ndarray | None = None
 
     def __enter__(self) -> "VideoWriter":
@@ -119,9 +119,8 @@ class VideoWriter:
             self.container.metadata.clear()
             self.vstream = _video_stream(self.container, self.video)
             self.astream = None
-            if self.audio:
-                self.astream = _audio_stream(self.container, self.video.format, self.audio.layout)
-                self._audio_iter = audio_blocks(self.audio.source, self.audio.start, self.audio.layout)
+            if self._audio_iter is not None and self.layout:
+                self.astream = _audio_stream(self.container, self.video.format, self.layout)
         except av.error.FFmpegError as exc:
             self._discard()
             raise MediaError(f"{self.target}: cannot start encoding ({exc})") from None
@@ -182,7 +181,7 @@ class VideoWriter:
             if take < block.shape[1]:
                 self._carry = block[:, take:]
                 block = block[:, :take]
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self.audio.layout)
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self.layout)
             frame.sample_rate = RATE
             frame.pts = self._audio_written
             frame.time_base = Fraction(1, RATE)

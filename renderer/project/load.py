@@ -40,6 +40,7 @@ class LoadedProject:
     export: Path
     format: str
     image: Path | None
+    fonts: tuple[Path | None, ...] = ()  # per text overlay; None = the bundled default
     info: SourceInfo | None = None  # the probed source, once checked against it
 
     def position(self, *path: Any):
@@ -107,6 +108,12 @@ def load_project(file: Path | str, *, probe_source: bool = True) -> LoadedProjec
         image = (base / project.background.image).resolve()
         if not image.is_file():
             problems.append(Problem(located.value_at(("background", "image")), f"background.image: no such file: {image}"))
+    fonts: list[Path | None] = []
+    for i, overlay in enumerate(project.text):
+        font = None if overlay.font == "default" else (base / overlay.font).resolve()
+        if font is not None and not font.is_file():
+            problems.append(Problem(located.value_at(("text", i, "font")), f"text[{i}].font: no such file: {font}"))
+        fonts.append(font)
     where = located.value_at(("export", "path"))
     if export == source or _same_file(export, source):
         problems.append(Problem(where, "export.path is the source file: it would be overwritten"))
@@ -120,14 +127,14 @@ def load_project(file: Path | str, *, probe_source: bool = True) -> LoadedProjec
         problems.append(Problem(located.value_at(path), f"model: unknown model '{name}' (available: {', '.join(sorted(MODELS))})"))
     if problems:
         raise ProjectError(problems)
-    loaded = LoadedProject(project, file, located, source, export, export_format(project) or "webm", image)
+    loaded = LoadedProject(project, file, located, source, export, export_format(project) or "webm", image, tuple(fonts))
     if probe_source:
         loaded = check_against_source(loaded)
     return loaded
 
 
 def check_against_source(loaded: LoadedProject) -> LoadedProject:
-    """Trim points against the probed duration, reported at the trim keys."""
+    """Times against the probed source: trim points, then fades and text start within the render."""
     from renderer.media.probe import probe  # PyAV: only when a source is checked
 
     try:
@@ -146,6 +153,22 @@ def check_against_source(loaded: LoadedProject) -> LoadedProject:
         if end > info.duration + _END_TOLERANCE:
             problems.append(
                 Problem(loaded.position("trim", "end"), f"trim end {format_seconds(end)} is past the end of the source ({format_seconds(info.duration)})")
+            )
+    if problems:
+        raise ProjectError(problems)
+    rendered = (min(parse_timecode(trim.end), info.duration) if trim.end is not None else info.duration) - start
+    project = loaded.project
+    if project.fade and project.fade.fade_in + project.fade.fade_out > rendered:
+        problems.append(
+            Problem(
+                loaded.position("fade"),
+                f"fade in + out ({project.fade.fade_in + project.fade.fade_out:g} s) is longer than the render ({float(rendered):g} s)",
+            )
+        )
+    for i, overlay in enumerate(project.text):
+        if parse_timecode(overlay.start) >= rendered:
+            problems.append(
+                Problem(loaded.position("text", i, "start"), f"text[{i}].start is at or past the end of the render ({float(rendered):g} s)")
             )
     if problems:
         raise ProjectError(problems)

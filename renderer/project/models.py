@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from renderer.project.timecode import TIMECODE_PATTERN
 
 HEX_COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+HEX_RGBA_PATTERN = r"^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"
 MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 Timecode = Annotated[
@@ -21,6 +22,8 @@ Timecode = Annotated[
     Field(description='Seconds (a number, or a string such as "2.5") or "[HH:]MM:SS[.mmm]".'),
 ]
 HexColor = Annotated[str, Field(pattern=HEX_COLOR_PATTERN, description='"#rrggbb".')]
+HexRGBA = Annotated[str, Field(pattern=HEX_RGBA_PATTERN, description='"#rrggbb" or "#rrggbbaa" (aa: opacity).')]
+Unit = Annotated[float, Field(ge=-1, le=1)]
 ModelName = Annotated[
     str,
     Field(pattern=MODEL_NAME_PATTERN, description="A model from the registry (`u2netp` is embedded)."),
@@ -89,6 +92,71 @@ Background = Annotated[
 ]
 
 
+class Grade(_Strict):
+    """Colour grading of the subject only (through the mask). 0 leaves a control neutral."""
+
+    brightness: Unit = Field(0, description="Gain: RGB x (1 + b). -1 is black.")
+    contrast: Unit = Field(0, description="Around mid-grey: (x - 0.5) x (1 + c) + 0.5.")
+    saturation: Unit = Field(0, description="Away from BT.709 luma: Y + (x - Y) x (1 + s). -1 is grey.")
+    temperature: Unit = Field(0, description="+ warmer (R x (1 + 0.2t), B x (1 - 0.2t)), - cooler.")
+    tint: Unit = Field(0, description="+ toward magenta (G x (1 - 0.2n)), - toward green.")
+
+
+NamedPosition = Literal["top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"]
+
+
+class Point(_Strict):
+    """The text block's top-left corner, as fractions of the frame's width and height."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
+class TextBox(_Strict):
+    """A filled rectangle behind the text."""
+
+    color: HexRGBA = "#00000099"
+    padding: float = Field(12, ge=0, le=500, description="Pixels around the text.")
+
+
+class TextOutline(_Strict):
+    color: HexRGBA = "#000000"
+    width: float = Field(2, gt=0, le=50, description="Stroke width in pixels.")
+
+
+class TextShadow(_Strict):
+    color: HexRGBA = "#000000aa"
+    offset: float = Field(3, ge=-100, le=100, description="Pixels right and down.")
+    blur: float = Field(3, ge=0, le=50, description="Gaussian standard deviation in pixels.")
+
+
+class TextOverlay(_Strict):
+    """One caption or name plate, drawn for a time range of the output."""
+
+    text: str = Field(min_length=1, description="UTF-8; \\n starts a new line.")
+    font: str = Field("default", description="`default` (the bundled Noto Sans) or a .ttf/.otf file.")
+    size: float = Field(48, gt=0, le=1000, description="Font size in output pixels.")
+    color: HexRGBA = "#ffffff"
+    position: Union[NamedPosition, Point] = "bottom-left"
+    margin: float = Field(32, ge=0, le=4000, description="Pixels from the frame edge, for named positions.")
+    align: Union[Literal["left", "center", "right"], None] = Field(
+        None, description="Line alignment; default follows the position (left, centred, right)."
+    )
+    line_spacing: float = Field(1.2, ge=0.5, le=5, description="Line height as a multiple of the size.")
+    start: Timecode = Field(0, description="Seconds on the output timeline.")
+    end: Union[Timecode, None] = Field(None, description="No end: to the end of the render.")
+    box: Union[TextBox, None] = None
+    outline: Union[TextOutline, None] = None
+    shadow: Union[TextShadow, None] = None
+
+
+class Fade(_Strict):
+    """Fades at the ends of the render: video from/to black (transparent when the background is), audio from/to silence."""
+
+    fade_in: float = Field(0, ge=0, le=5, alias="in", description="Seconds.")
+    fade_out: float = Field(0, ge=0, le=5, alias="out", description="Seconds.")
+
+
 class Export(_Strict):
     """Where and how the result is written."""
 
@@ -115,6 +183,9 @@ class Project(_Strict):
     )
     trim: Trim = Field(default_factory=Trim)
     background: Background = Field(default_factory=lambda: TransparentBackground(type="transparent"))
+    grade: Union[Grade, None] = None
+    text: list[TextOverlay] = Field(default_factory=list, description="Overlays, drawn in order.")
+    fade: Union[Fade, None] = None
     export: Export
 
     @property

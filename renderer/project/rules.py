@@ -39,4 +39,7 @@ def cross_field_findings(project: Project) -> list[Finding]:
     start = parse_timecode(project.trim.start)
     if project.trim.end is not None and parse_timecode(project.trim.end) <= start:
         findings.append((("trim", "end"), "trim end must be after trim start"))
+    for i, overlay in enumerate(project.text):
+        if overlay.end is not None and parse_timecode(overlay.end) <= parse_timecode(overlay.start):
+            findings.append((("text", i, "end"), f"text[{i}].end must be after its start"))
     return findings

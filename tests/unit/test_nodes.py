@@ -46,10 +46,10 @@ def chain(
     timeline = Timeline(decode=decode, start=start, fps=fps, frames=frames, source_fps=Fraction(25))
     matte = Matte(timeline=timeline, model=model, ema_alpha=ema_alpha, dedup_threshold=0.002, runtime=runtime)
     scale = Scale(matte=matte, width=width, height=height)
-    composite = Composite(scale=scale, background=background, image=image, image_sha256=image_sha256)
+    composite = Composite(frames=scale, background=background, image=image, image_sha256=image_sha256)
     sound = Audio(path=path, sha256=sha256, start=start, layout="stereo") if audio else None
     encode = Encode(
-        composite=composite,
+        frames=composite,
         audio=sound,
         path=out,
         format="mp4",
@@ -104,8 +104,8 @@ def test_inputs_are_listed_in_order():
 
 
 def test_inputs_class_vars_name_the_input_fields():
-    assert Encode.INPUTS == ("composite", "audio")
-    assert Composite.INPUTS == ("scale",)
+    assert Encode.INPUTS == ("frames", "audio")
+    assert Composite.INPUTS == ("frames",)
     assert Scale.INPUTS == ("matte",)
     assert Matte.INPUTS == ("timeline",)
     assert Timeline.INPUTS == ("decode",)
@@ -118,7 +118,7 @@ def test_params_reference_inputs_by_key():
     assert params["matte"] == {"node": g["matte"].key()}
     assert params["width"] == 1280
     encode = canonical(g["encode"].params())
-    assert encode["composite"] == {"node": g["composite"].key()}
+    assert encode["frames"] == {"node": g["composite"].key()}
     assert encode["audio"] == {"node": g["audio"].key()}
 
 
