@@ -208,3 +208,27 @@ def test_validate_command_exit_codes(project, vbr, tmp_path: Path):
     assert result.out.strip() == f"{good}: ok"
     assert result.err.strip() == f"{bad}:5:1: zzz: unknown key (allowed: background, export, fade, grade, model, source, text, trim, version)"
     assert not (tmp_path / "out").exists()
+
+
+def test_editing_keys_are_validated_with_positions():
+    text = GOOD + """grade: {brightness: 1.5, tint: -2}
+text:
+  - {text: Hi, color: '#fff', start: 2, end: 1}
+  - {text: '', position: middle, size: 0}
+  - {text: Ok, position: {x: 1.2, y: 0.5}, color: '#11223344'}
+fade: {in: 6, out: -1}
+"""
+    assert problems(text) == [
+        "p.yaml:5:21: grade.brightness: 1.5 is above the maximum, 1",
+        "p.yaml:5:32: grade.tint: -2 is below the minimum, -1",
+        "p.yaml:7:23: text[0].color: '#fff' is not a colour \"#rrggbb\" or \"#rrggbbaa\"",
+        "p.yaml:8:12: text[1].text: '' should be non-empty",
+        "p.yaml:8:26: text[1].position: 'middle' is not one of: top-left, top, top-right, left, center, right, bottom-left, bottom, bottom-right",
+        "p.yaml:8:40: text[1].size: 0 must be greater than 0",
+        "p.yaml:9:30: text[2].position.x: 1.2 is above the maximum, 1",
+        "p.yaml:10:12: fade.in: 6 is above the maximum, 5",
+        "p.yaml:10:20: fade.out: -1 is below the minimum, 0",
+    ]
+    assert problems(GOOD + "text:\n  - {text: Hi, start: 2, end: '00:01'}\n") == [
+        "p.yaml:6:31: text[0].end must be after its start"
+    ]

@@ -36,16 +36,22 @@ def cache_limit(args: argparse.Namespace) -> int:
 
 def compile_file(project: str, root: Path, warn: Any, window: Any = None) -> tuple[Any, Any]:
     """Load and check a project, hash its inputs (remembered in the cache), compile it."""
-    from renderer.cache.sources import content_hash
-    from renderer.cache.store import Store
-    from renderer.graph.compile import InputHashes, compile_project
+    from renderer.graph.compile import compile_project
     from renderer.project.load import load_project
 
     loaded = load_project(project)
+    return loaded, compile_project(loaded, input_hashes(loaded, root, warn), window)
+
+
+def input_hashes(loaded: Any, root: Path, warn: Any) -> Any:
+    """Content hashes of the project's input files, remembered per file version in the cache."""
+    from renderer.cache.sources import content_hash
+    from renderer.cache.store import Store
+    from renderer.graph.compile import InputHashes
+
     sources = Store(root, "sources", warn)
-    hashes = InputHashes(
+    return InputHashes(
         source=content_hash(loaded.source, sources),
         image=content_hash(loaded.image, sources) if loaded.image else None,
         fonts=tuple(content_hash(font, sources) if font else None for font in loaded.fonts),
     )
-    return loaded, compile_project(loaded, hashes, window)

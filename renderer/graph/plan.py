@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from renderer.graph import manifest
 from renderer.graph.matte import MaskNames, segment_of
-from renderer.graph.nodes import Encode, Matte, Node
+from renderer.graph.nodes import Encode, Matte, Node, Timeline
 from renderer.graph.timeline import select_frames
 
 
@@ -71,18 +71,24 @@ def count_inference(
     return len(missing), exact, len(present)
 
 
-def make_plan(graph: Encode, cache: Any) -> Plan:
+def inference_needed(graph: Node, cache: Any) -> tuple[int, bool, int]:
+    """count_inference for a graph's timeline, from the container index (nothing decoded)."""
     from renderer.media.decode import frame_stamps
 
+    timeline = graph.find(Timeline)
+    matte = graph.find(Matte)
+    begin = timeline.window_start
+    end = begin + timeline.frames / timeline.fps
+    stamps = [s for s in frame_stamps(Path(timeline.decode.path), timeline.decode.start, end) if s.time >= timeline.decode.start]
+    annotated = select_frames(stamps, begin, timeline.fps, timeline.frames, timeline.source_fps, keep_unused=True)
+    names = MaskNames(timeline.decode.sha256, matte.model_identity(), matte.dedup_threshold)
+    return count_inference(annotated, names, cache)
+
+
+def make_plan(graph: Encode, cache: Any) -> Plan:
     timeline = graph.timeline
     matte = graph.find(Matte)
-    end = timeline.start + timeline.frames / timeline.fps
-    stamps = [s for s in frame_stamps(Path(timeline.decode.path), timeline.decode.start, end) if s.time >= timeline.decode.start]
-    annotated = select_frames(
-        stamps, timeline.start, timeline.fps, timeline.frames, timeline.source_fps, keep_unused=True
-    )
-    names = MaskNames(timeline.decode.sha256, matte.model_identity(), matte.dedup_threshold)
-    to_infer, exact, cached = count_inference(annotated, names, cache)
+    to_infer, exact, cached = inference_needed(graph, cache)
     plan = Plan(frames=timeline.frames, to_infer=to_infer, exact=exact, masks_cached=cached)
     current = manifest.up_to_date(graph) is not None
     bound = "" if exact else "at most "

@@ -15,7 +15,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from renderer.errors import Problem
-from renderer.project.models import HEX_COLOR_PATTERN, MODEL_NAME_PATTERN
+from renderer.project.models import HEX_COLOR_PATTERN, HEX_RGBA_PATTERN, MODEL_NAME_PATTERN
 from renderer.project.schema import project_schema
 from renderer.project.timecode import TIMECODE_PATTERN
 from renderer.project.yamlpos import Located
@@ -23,6 +23,7 @@ from renderer.project.yamlpos import Located
 _PATTERN_NAMES = {
     TIMECODE_PATTERN: 'a timecode: seconds or "[HH:]MM:SS[.mmm]"',
     HEX_COLOR_PATTERN: 'a colour "#rrggbb"',
+    HEX_RGBA_PATTERN: 'a colour "#rrggbb" or "#rrggbbaa"',
     MODEL_NAME_PATTERN: "a model name (lower-case letters, digits, '.', '_', '-')",
 }
 _JSON_TYPES = {
@@ -49,7 +50,11 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def dotted(path: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in path) or "(document)"
+    """("text", 0, "color") -> "text[0].color"."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
 
 
 def _kind(value: Any) -> str:

@@ -1,0 +1,83 @@
+"""`vbr preview PROJECT (--at T | --sheet N) -o OUT.png`: stills before a long export."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from renderer.cli.common import add_cache_options, cache_root, input_hashes
+from renderer.cli.progress import write_json
+from renderer.errors import UsageError
+from renderer.events import Event, WarningEvent
+
+_warned: list[str] = []
+
+
+def _warn(message: str) -> None:
+    if not _warned:  # one cache problem is reported once
+        _warned.append(message)
+        print(f"vbr: warning: {message}", file=sys.stderr)
+
+
+def _show_warnings(event: Event) -> None:
+    if isinstance(event, WarningEvent):
+        _warn(event.message)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("preview", help="write a still (or a contact sheet) of what the export will contain")
+    parser.add_argument("project", metavar="PROJECT")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--at", metavar="TIME", help='a time on the output timeline: seconds or "[HH:]MM:SS[.mmm]"')
+    which.add_argument("--sheet", metavar="N", type=int, help="a contact sheet of N evenly spaced frames")
+    parser.add_argument("-o", "--output", required=True, metavar="PNG", help="where to write the PNG")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    add_cache_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from renderer.compose.sheet import contact_sheet
+    from renderer.graph.preview import frame_at, sheet_indices, stills
+    from renderer.media.image import write_png
+    from renderer.project.timecode import format_seconds, parse_timecode
+
+    if args.sheet is not None and not 1 <= args.sheet <= 100:
+        raise UsageError("vbr preview: --sheet takes 1 to 100 frames")
+    from renderer.graph.compile import compile_project
+    from renderer.project.load import load_project
+
+    root = cache_root(args)
+    loaded = load_project(args.project)
+    hashes = input_hashes(loaded, root, _warn)
+    graph = compile_project(loaded, hashes)
+    total, fps = graph.timeline.frames, graph.fps
+    if args.at is not None:
+        try:
+            at = parse_timecode(args.at)
+        except ValueError as exc:
+            raise UsageError(f"vbr preview: --at: {exc}") from None
+        index = frame_at(at, fps, total)
+        if index is None:
+            raise UsageError(f"vbr preview: --at {args.at} is outside the render (0 to {format_seconds(total / fps)})")
+        indices = [index]
+    else:
+        indices = sheet_indices(args.sheet, total)
+    frames, counts = stills(loaded, hashes, indices, root, emit=_show_warnings)
+    output = Path(args.output)
+    if args.at is not None:
+        write_png(output, frames[0].image)
+    else:
+        write_png(output, contact_sheet([(f.time, f.image) for f in frames], format_seconds))
+    if args.json:
+        write_json({
+            "event": "done", "output": str(output.resolve()), "frames": [f.index for f in frames],
+            "times": [float(f.time) for f in frames], "exact": all(f.exact for f in frames),
+            "inferred_frames": counts.inferred, "cached_frames": counts.cached, "reused_frames": counts.reused,
+        })
+    else:
+        what = f"frame {frames[0].index} ({format_seconds(frames[0].time)})" if args.at is not None else f"{len(frames)} frames"
+        print(f"wrote {output}: {what}, {counts.inferred} inferred, {counts.cached} from cache")
+    return 0
