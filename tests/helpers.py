@@ -186,3 +186,36 @@ def save_png(image: np.ndarray, path: Path) -> Path:
     header = struct.pack(">IIBBBBB", w, h, 8, {3: 2, 4: 6}[c], 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
     return path
+
+
+def make_font(path: Path, glyphs: dict[str, tuple[int, int, int, int]]) -> Path:
+    """A tiny TrueType font whose glyphs are filled rectangles (x0, y0, x1, y1 in 1000 units/em).
+
+    Lets tests draw characters the bundled font lacks (CJK) without shipping a large font.
+    """
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    names = [".notdef"] + [f"uni{ord(ch):04X}" for ch in glyphs]
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({ord(ch): f"uni{ord(ch):04X}" for ch in glyphs})
+    drawn = {}
+    for name, box in [(".notdef", None)] + [(f"uni{ord(ch):04X}", box) for ch, box in glyphs.items()]:
+        pen = TTGlyphPen(None)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            pen.moveTo((x0, y0))
+            pen.lineTo((x0, y1))
+            pen.lineTo((x1, y1))
+            pen.lineTo((x1, y0))
+            pen.closePath()
+        drawn[name] = pen.glyph()
+    builder.setupGlyf(drawn)
+    builder.setupHorizontalMetrics({name: (1000, 0) for name in names})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": "VbrTest", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880, usWinDescent=120)
+    builder.setupPost()
+    builder.save(str(path))
+    return path

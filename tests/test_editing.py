@@ -263,3 +263,19 @@ def test_contact_sheet(project, vbr, redness_model, tmp_path):
     thumb = sheet[8 : 8 + 96, 8 : 8 + 160]
     board = thumb[80:96, 0:30]  # transparent background shows the checkerboard
     assert set(np.unique(board[..., 0])) <= {153, 204} and len(np.unique(board[..., 0])) == 2
+
+
+def test_cjk_text_draws_with_a_font_that_has_the_glyphs(project, vbr, redness_model, tmp_path):
+    from helpers import make_font
+
+    # 日 as a tall bar on the left half of its cell, 本 as a wide bar at the bottom.
+    make_font(tmp_path / "cjk.ttf", {"日": (100, 0, 450, 800), "本": (100, 0, 900, 300)})
+    overlay = "text:\n  - {text: '日本', font: cjk.ttf, size: 40, position: {x: 0.1, y: 0.1}}\n"
+    path = project(body(redness_model, overlay))
+    image = preview(vbr, path, "0", tmp_path / "p.png")
+    save_png(image, tmp_path / "cjk-view.png")
+    white = image[..., :3].min(axis=2) > 200
+    # 日: x 16+4 .. 16+18, rows from the baseline up 32 px; 本: x 16+44 .. 16+76, 12 px tall.
+    assert white[15:35, 22:30].all()
+    assert white[40:44, 62:88].all()
+    assert not white[15:30, 62:88].any()  # 本's bar is low, nothing drawn above it
