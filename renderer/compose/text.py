@@ -145,7 +145,8 @@ def render_layer(spec: TextSpec, frame_width: int, frame_height: int) -> Layer:
         color, width_px = spec.outline
         draw_lines(skia.Paint(AntiAlias=True, Color=_color(color), Style=skia.Paint.kStroke_Style, StrokeWidth=width_px, StrokeJoin=skia.Paint.kRound_Join))
     draw_lines(skia.Paint(AntiAlias=True, Color=_color(spec.color)))
-    return Layer(x0, y0, surface.toarray())
+    # toarray() would unpremultiply by default; blending below expects premultiplied pixels.
+    return Layer(x0, y0, surface.toarray(colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType))
 
 
 def _place(spec: TextSpec, w: float, h: float, frame_w: int, frame_h: int) -> tuple[float, float]:
@@ -182,7 +183,7 @@ def draw_layer(frame: np.ndarray, layer: Layer) -> np.ndarray:
         da = dst[..., 3:4]
         oa = sa + da * (1 - sa)
         premul = src[..., :3] + dst[..., :3] * da * (1 - sa)
-        rgb = np.divide(premul, oa, out=np.zeros_like(premul), where=oa > 0)
+        rgb = np.divide(premul, oa, out=dst[..., :3].copy(), where=oa > 0)  # alpha 0: keep the colours
         blended = np.concatenate([rgb, oa], axis=2)
     out[y0:y1, x0:x1] = np.rint(np.clip(blended, 0, 1) * 255).astype(np.uint8)
     return out
