@@ -206,7 +206,7 @@ def test_validate_command_exit_codes(project, vbr, tmp_path: Path):
     result = vbr("validate", good, bad)
     assert result.code == 2
     assert result.out.strip() == f"{good}: ok"
-    assert result.err.strip() == f"{bad}:5:1: zzz: unknown key (allowed: background, export, fade, grade, model, source, text, trim, version)"
+    assert result.err.strip() == f"{bad}:5:1: zzz: unknown key (allowed: background, export, fade, grade, model, source, text, trim, vars, version)"
     assert not (tmp_path / "out").exists()
 
 

@@ -9,6 +9,21 @@ from typing import Any
 from renderer.errors import UsageError
 
 
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="give a template variable a value (repeatable)"
+    )
+
+
+def set_values(args: argparse.Namespace) -> dict[str, str]:
+    from renderer.project.templating import parse_assignments
+
+    try:
+        return parse_assignments(args.set)
+    except ValueError as exc:
+        raise UsageError(f"vbr: {exc}") from None
+
+
 def add_cache_options(parser: argparse.ArgumentParser, *, size: bool = False) -> None:
     parser.add_argument(
         "--cache-dir", metavar="DIR", help="mask cache location (default: $VBR_CACHE_DIR or the user cache directory)"
@@ -34,13 +49,13 @@ def cache_limit(args: argparse.Namespace) -> int:
         raise UsageError(f"vbr: {exc}") from None
 
 
-def compile_file(project: str, root: Path, warn: Any, window: Any = None) -> tuple[Any, Any]:
+def compile_file(project: str, root: Path, warn: Any, values: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """Load and check a project, hash its inputs (remembered in the cache), compile it."""
     from renderer.graph.compile import compile_project
     from renderer.project.load import load_project
 
-    loaded = load_project(project)
-    return loaded, compile_project(loaded, input_hashes(loaded, root, warn), window)
+    loaded = load_project(project, values=values)
+    return loaded, compile_project(loaded, input_hashes(loaded, root, warn))
 
 
 def input_hashes(loaded: Any, root: Path, warn: Any) -> Any:

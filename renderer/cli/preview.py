@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from renderer.cli.common import add_cache_options, cache_root, input_hashes
+from renderer.cli.common import add_cache_options, add_set_option, cache_root, input_hashes, set_values
 from renderer.cli.progress import write_json
 from renderer.errors import UsageError
 from renderer.events import Event, WarningEvent
@@ -32,6 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     which.add_argument("--sheet", metavar="N", type=int, help="a contact sheet of N evenly spaced frames")
     parser.add_argument("-o", "--output", required=True, metavar="PNG", help="where to write the PNG")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    add_set_option(parser)
     add_cache_options(parser)
     parser.set_defaults(run=run)
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from renderer.project.load import load_project
 
     root = cache_root(args)
-    loaded = load_project(args.project)
+    loaded = load_project(args.project, values=set_values(args))
     hashes = input_hashes(loaded, root, _warn)
     graph = compile_project(loaded, hashes)
     total, fps = graph.timeline.frames, graph.fps

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from renderer.cli.common import add_cache_options, cache_limit, cache_root, compile_file
+from renderer.cli.common import add_cache_options, add_set_option, cache_limit, cache_root, compile_file, set_values
 from renderer.cli.progress import Bar, JsonLines, summary, write_json
 from renderer.errors import VbrError
 from renderer.events import Event, WarningEvent
@@ -18,6 +18,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
     shown.add_argument("--json", action="store_true", help="NDJSON events on stdout; the last is 'done'")
     parser.add_argument("--force", action="store_true", help="render even if the output is up to date")
+    add_set_option(parser)
     add_cache_options(parser, size=True)
     parser.set_defaults(run=run)
 
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         root = cache_root(args)
         limit = cache_limit(args)
-        loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)))
+        loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)), set_values(args))
         done = render(
             graph,
             emit=sink,

@@ -18,6 +18,7 @@ from renderer.errors import MediaError, Position, Problem, ProjectError
 from renderer.matting.registry import MODELS
 from renderer.project.models import ModelSettings, Project
 from renderer.project.rules import cross_field_findings, export_format
+from renderer.project.templating import declarations, resolve
 from renderer.project.timecode import format_seconds, parse_timecode
 from renderer.project.validate import dotted, schema_problems
 from renderer.project.yamlpos import Located, load_yaml
@@ -65,11 +66,12 @@ def read_text(file: Path) -> str:
         raise ProjectError([Problem(Position(display, line, column), "the file is not valid UTF-8")]) from None
 
 
-def parse_project(text: str, display: str) -> tuple[Project, Located]:
-    """Text -> Project, checking only what the text itself can tell."""
+def parse_project(text: str, display: str, values: dict[str, Any] | None = None) -> tuple[Project, Located]:
+    """Text (and template variable values) -> Project, checking only what the text itself can tell."""
     located = load_yaml(text, display)
     if not isinstance(located.data, dict):
         raise ProjectError([Problem(located.value_at(()), "a project file is a mapping of keys (version, source, export, ...)")])
+    located = _resolve_variables(located, values or {})
     problems = schema_problems(located)
     if problems:
         raise ProjectError(problems)
@@ -85,6 +87,27 @@ def parse_project(text: str, display: str) -> tuple[Project, Located]:
     return project, located
 
 
+def _resolve_variables(located: Located, values: dict[str, Any]) -> Located:
+    """Check the vars block, then substitute `${name}` through the document."""
+    if "vars" in located.data:
+        problems = schema_problems(located, "vars")
+        if problems:
+            raise ProjectError(problems)
+    declared = declarations(located)
+    unknown = sorted(set(values) - set(declared))
+    if unknown:
+        names = ", ".join(unknown)
+        known = ", ".join(sorted(declared)) or "none"
+        raise ProjectError([Problem(None, f"{located.file}: no variable {names} is declared (declared: {known})")])
+    for name, var in declared.items():
+        if var.type == "enum" and not var.choices:
+            raise ProjectError([Problem(located.key_at(("vars", name)), f"vars.{name}: an enum needs choices: [...]")])
+    resolved, problems = resolve(located, values)
+    if problems:
+        raise ProjectError(problems)
+    return resolved
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)
@@ -92,14 +115,24 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def load_project(file: Path | str, *, probe_source: bool = True) -> LoadedProject:
-    """Everything `vbr validate` checks; the result is safe to compile."""
+def load_project(
+    file: Path | str,
+    *,
+    values: dict[str, Any] | None = None,
+    export_base: Path | None = None,
+    probe_source: bool = True,
+) -> LoadedProject:
+    """Everything `vbr validate` checks; the result is safe to compile.
+
+    `values` fill the template's variables; `export_base` is where a relative
+    export path lands (default: beside the project file; vbr batch --out-dir).
+    """
     file = Path(file)
     display = str(file)
-    project, located = parse_project(read_text(file), display)
+    project, located = parse_project(read_text(file), display, values)
     base = file.resolve().parent
     source = (base / project.source).resolve()
-    export = (base / project.export.path).resolve()
+    export = ((export_base or base) / project.export.path).resolve()
     image = None
     problems: list[Problem] = []
     if not source.is_file():

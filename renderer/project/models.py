@@ -171,12 +171,30 @@ class Export(_Strict):
     audio: bool = Field(True, description="Keep the source's audio, trimmed in sync: Opus in WebM, AAC in MP4.")
 
 
+VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+VarName = Annotated[str, Field(pattern=VAR_NAME_PATTERN)]
+
+
+class Variable(_Strict):
+    """A template variable: `${name}` in string values takes its value."""
+
+    type: Literal["string", "number", "color", "enum", "path", "bool"]
+    default: Union[str, float, bool, None] = Field(None, description="No default: the variable is required.")
+    choices: Union[list[str], None] = Field(None, description="type enum: the allowed values.")
+    description: str = ""
+
+
 class Project(_Strict):
     """A vbr project file, version 1."""
 
     model_config = ConfigDict(title="vbr project", extra="forbid", strict=True, frozen=True)
 
     version: Literal[1] = Field(1, description="File format version.")
+    vars: dict[VarName, Variable] = Field(
+        default_factory=dict,
+        description="Template variables, set with --set NAME=VALUE or a vbr batch rows file.",
+        json_schema_extra={"additionalProperties": False},
+    )
     source: str = Field(description="Source video, relative to the project file.")
     model: Union[ModelName, ModelSettings] = Field(
         default_factory=ModelSettings, description="A model name, or settings for it."

@@ -144,6 +144,13 @@ def _problems(error: ValidationError, located: Located) -> Iterator[Problem]:
     path = tuple(error.absolute_path)
     name = dotted(path)
     kind = error.validator
+    if kind == "additionalProperties" and "patternProperties" in error.schema and "properties" not in error.schema:
+        for key in sorted(error.instance):
+            yield Problem(
+                located.key_at(path + (key,)),
+                f"{dotted(path + (key,))}: not a valid name (letters, digits and '_', not starting with a digit)",
+            )
+        return
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         for key in sorted(set(error.instance) - set(allowed)):
@@ -175,10 +182,22 @@ def _problems(error: ValidationError, located: Located) -> Iterator[Problem]:
     yield Problem(located.value_at(path), message)
 
 
-def schema_problems(located: Located) -> list[Problem]:
-    """Every schema violation in the document, located; empty when valid."""
+@lru_cache(maxsize=8)
+def _key_validator(key: str) -> jsonschema.Draft202012Validator:
+    schema = project_schema()
+    return jsonschema.Draft202012Validator({"$defs": schema["$defs"], **schema["properties"][key]})
+
+
+def schema_problems(located: Located, key: str | None = None) -> list[Problem]:
+    """Every schema violation in the document (or in one top-level key's value), located; empty when valid."""
     problems: list[Problem] = []
-    for error in _validator().iter_errors(located.data):
+    if key is None:
+        errors = _validator().iter_errors(located.data)
+    else:
+        errors = _key_validator(key).iter_errors(located.data[key])
+    for error in errors:
+        if key is not None:
+            error.path.appendleft(key)
         for leaf in _leaves(error):
             if isinstance(leaf, tuple):
                 path, message = leaf
