@@ -59,3 +59,35 @@ EventSink = Callable[[Event], None]
 
 def ignore(event: Event) -> None:
     """The default sink: a library call reports nothing unless asked."""
+
+
+@dataclass(frozen=True)
+class RowDone(Event):
+    """A batch row rendered (or found up to date): its line in the rows file and the render's Done."""
+
+    row: int
+    done: Done
+    name = "done"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.done.to_json(), "row": self.row}
+
+
+@dataclass(frozen=True)
+class RowFailed(Event):
+    row: int
+    message: str  # one line per problem, each "ROWS:LINE: ..."
+    exit_code: int  # 2 the row is invalid, 1 its render failed
+    output: str | None = None
+    name = "error"
+
+
+@dataclass(frozen=True)
+class BatchDone(Event):
+    rendered: int
+    skipped: int
+    failed: int
+    cancelled: int  # not run: --fail-fast stopped the batch first
+    seconds: float
+    manifest: str  # the batch manifest's path
+    name = "batch"

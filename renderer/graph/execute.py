@@ -34,6 +34,15 @@ def open_cache(root: Path | None, emit: EventSink) -> Any:
     return MaskCache(Store(root, "masks", warn), Store(root, "chains", warn))
 
 
+def skip_if_current(graph: Encode) -> Done | None:
+    """A skipped render's Done when the output on disk is exactly what this graph makes."""
+    began = time.monotonic()
+    current = manifest.up_to_date(graph)
+    if current is None:
+        return None
+    return Done(graph.path, 0, 0, 0, 0, round(time.monotonic() - began, 3), True, graph.key(), current)
+
+
 def render(
     graph: Encode,
     emit: EventSink = ignore,
@@ -42,15 +51,15 @@ def render(
     max_cache_bytes: int | None = None,
     force: bool = False,
     project_sha256: str = "",
+    threads: int | None = None,
 ) -> Done:
     began = time.monotonic()
     if not force:
-        current = manifest.up_to_date(graph)
-        if current is not None:
-            done = Done(graph.path, 0, 0, 0, 0, round(time.monotonic() - began, 3), True, graph.key(), current)
+        done = skip_if_current(graph)
+        if done is not None:
             emit(done)
             return done
-    ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit))
+    ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit), threads=threads)
     emit(Started(graph.path, graph.timeline.frames, graph.width, graph.height, float(graph.fps)))
     output: Path = evaluate(graph, ctx)
     from renderer.digest import file_sha256

@@ -8,11 +8,10 @@ carries no timestamps, so it is as reproducible as the output itself.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from renderer.atomic import write_json_atomic
 from renderer.digest import file_sha256
 from renderer.graph.nodes import Encode, Matte
 
@@ -50,16 +49,7 @@ def build(graph: Encode, output_sha256: str, project_sha256: str) -> dict[str, A
 
 
 def write(output: Path, manifest: dict[str, Any]) -> None:
-    target = manifest_path(output)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".vbr-partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(manifest, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_json_atomic(manifest_path(output), manifest)
 
 
 def up_to_date(graph: Encode) -> dict[str, Any] | None:

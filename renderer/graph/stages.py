@@ -31,6 +31,7 @@ class RunContext:
     cache: Any = None  # cache.masks.MaskCache, or None to run without one
     counts: MatteCounts = field(default_factory=MatteCounts)
     frames: int = 0
+    threads: int | None = None  # onnxruntime intra-op threads; None = every usable core
     _matters: dict[str, Any] = field(default_factory=dict)
 
     def matter(self, spec: ModelSpec) -> Callable[[np.ndarray], np.ndarray]:
@@ -38,7 +39,7 @@ class RunContext:
         if spec.name not in self._matters:
             from renderer.matting.session import Matter
 
-            self._matters[spec.name] = Matter(spec)
+            self._matters[spec.name] = Matter(spec, self.threads)
         return self._matters[spec.name]
 
 

@@ -22,13 +22,14 @@ def usable_cores() -> int:
 class Matter:
     """Runs a registered model on RGB frames at the model's input size."""
 
-    def __init__(self, spec: ModelSpec):
+    def __init__(self, spec: ModelSpec, threads: int | None = None):
         import onnxruntime as ort  # heavy: imported only when a render needs it
 
         self.spec = spec
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = usable_cores()
+        # Batch workers split the cores between them; a lone render takes them all.
+        options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:

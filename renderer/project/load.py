@@ -18,7 +18,7 @@ from renderer.errors import MediaError, Position, Problem, ProjectError
 from renderer.matting.registry import MODELS
 from renderer.project.models import ModelSettings, Project
 from renderer.project.rules import cross_field_findings, export_format
-from renderer.project.templating import declarations, resolve
+from renderer.project.templating import Declared, declarations, resolve
 from renderer.project.timecode import format_seconds, parse_timecode
 from renderer.project.validate import dotted, schema_problems
 from renderer.project.yamlpos import Located, load_yaml
@@ -68,9 +68,7 @@ def read_text(file: Path) -> str:
 
 def parse_project(text: str, display: str, values: dict[str, Any] | None = None) -> tuple[Project, Located]:
     """Text (and template variable values) -> Project, checking only what the text itself can tell."""
-    located = load_yaml(text, display)
-    if not isinstance(located.data, dict):
-        raise ProjectError([Problem(located.value_at(()), "a project file is a mapping of keys (version, source, export, ...)")])
+    located = _mapping(load_yaml(text, display))
     located = _resolve_variables(located, values or {})
     problems = schema_problems(located)
     if problems:
@@ -89,23 +87,40 @@ def parse_project(text: str, display: str, values: dict[str, Any] | None = None)
 
 def _resolve_variables(located: Located, values: dict[str, Any]) -> Located:
     """Check the vars block, then substitute `${name}` through the document."""
-    if "vars" in located.data:
-        problems = schema_problems(located, "vars")
-        if problems:
-            raise ProjectError(problems)
-    declared = declarations(located)
+    declared = _checked_declarations(located)
     unknown = sorted(set(values) - set(declared))
     if unknown:
         names = ", ".join(unknown)
         known = ", ".join(sorted(declared)) or "none"
         raise ProjectError([Problem(None, f"{located.file}: no variable {names} is declared (declared: {known})")])
-    for name, var in declared.items():
-        if var.type == "enum" and not var.choices:
-            raise ProjectError([Problem(located.key_at(("vars", name)), f"vars.{name}: an enum needs choices: [...]")])
     resolved, problems = resolve(located, values)
     if problems:
         raise ProjectError(problems)
     return resolved
+
+
+def _checked_declarations(located: Located) -> dict[str, Declared]:
+    if "vars" in located.data:
+        problems = schema_problems(located, "vars")
+        if problems:
+            raise ProjectError(problems)
+    declared = declarations(located)
+    for name, var in declared.items():
+        if var.type == "enum" and not var.choices:
+            raise ProjectError([Problem(located.key_at(("vars", name)), f"vars.{name}: an enum needs choices: [...]")])
+    return declared
+
+
+def template_variables(file: Path | str) -> dict[str, Declared]:
+    """A template's declared variables, its vars block checked, before any value is given."""
+    file = Path(file)
+    return _checked_declarations(_mapping(load_yaml(read_text(file), str(file))))
+
+
+def _mapping(located: Located) -> Located:
+    if not isinstance(located.data, dict):
+        raise ProjectError([Problem(located.value_at(()), "a project file is a mapping of keys (version, source, export, ...)")])
+    return located
 
 
 def _same_file(a: Path, b: Path) -> bool:

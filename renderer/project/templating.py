@@ -66,6 +66,8 @@ def coerce(var: Declared, value: Any) -> Any:
         if text in _FALSE:
             return False
         raise ValueError(f"variable '{var.name}' is true or false, not {value!r}")
+    if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = _text(value)  # a YAML/JSON row's `name: 2024` means the text
     if not isinstance(value, str):
         raise ValueError(f"variable '{var.name}' is a {kind}, not {value!r}")
     if kind == "color" and not _COLOR.match(value):

@@ -1,0 +1,1 @@
+"""`vbr batch`: one template, many rows of variables, many renders."""

@@ -1,0 +1,133 @@
+"""Every row of a batch resolved, validated and compiled before anything renders.
+
+A row that cannot render (a bad value, an export path outside the output
+directory, an output another row also writes) becomes a RowFailed with its
+line in the rows file; the rest become jobs. Jobs that share a source and a
+model share a matte group: the masks one of them computes serve the others.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from renderer.batch.rows import Row, read_rows
+from renderer.digest import digest_of, file_sha256
+from renderer.errors import Position, Problem, ProjectError, VbrError
+from renderer.events import RowFailed
+from renderer.graph.nodes import Encode, Matte
+
+MANIFEST_NAME = "batch-manifest.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    row: int  # line in the rows file
+    graph: Encode
+    group: str  # source + model + dedup: jobs of one group reuse each other's masks
+
+    @property
+    def output(self) -> Path:
+        return Path(self.graph.path)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    template: Path
+    rows_file: Path
+    out_dir: Path
+    project_sha256: str  # the template's bytes, recorded in each render manifest
+    rows: int
+    jobs: tuple[Job, ...]
+    failures: tuple[RowFailed, ...]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.out_dir / MANIFEST_NAME
+
+
+def plan_batch(
+    template: Path,
+    rows_file: Path,
+    out_dir: Path,
+    hashes: Callable[[Any], Any],
+    *,
+    fail_fast: bool = False,
+) -> BatchPlan:
+    """`hashes(loaded)` gives a loaded row's input content hashes (remembered in the cache).
+
+    A template that is broken for every row (bad YAML, a bad vars block, an
+    unknown column) raises ProjectError: there is no row to blame.
+    """
+    from renderer.graph.compile import compile_project
+    from renderer.project.load import template_variables
+
+    out_dir = out_dir.resolve()
+    rows = read_rows(rows_file, set(template_variables(template)))
+    if not rows:
+        raise ProjectError([Problem(Position(str(rows_file), 1, 1), "the rows file has no rows")])
+    jobs: list[Job] = []
+    failures: list[RowFailed] = []
+    for row in rows:
+        try:
+            loaded = _load_row(template, row, out_dir)
+            graph = compile_project(loaded, hashes(loaded))
+        except VbrError as exc:
+            failures.append(RowFailed(row.line, _row_message(rows_file, row.line, exc), exc.exit_code))
+            if fail_fast:
+                break
+        else:
+            jobs.append(Job(row.line, graph, _group(graph)))
+    if not (fail_fast and failures):
+        jobs, clashes = _split_shared_outputs(jobs, rows_file)
+        failures.extend(clashes)
+    failures.sort(key=lambda failure: failure.row)
+    return BatchPlan(template, rows_file, out_dir, file_sha256(template), len(rows), tuple(jobs), tuple(failures))
+
+
+def _load_row(template: Path, row: Row, out_dir: Path) -> Any:
+    from renderer.project.load import load_project
+
+    if row.problems:
+        raise ProjectError([Problem(None, problem) for problem in row.problems])
+    loaded = load_project(template, values=row.values, export_base=out_dir)
+    # resolve() has followed symlinks, so a link pointing out of the directory is caught too.
+    if not loaded.export.is_relative_to(out_dir):
+        raise ProjectError([Problem(None, f"export path {loaded.export} is outside the output directory {out_dir} (see --out-dir)")])
+    if loaded.export == out_dir / MANIFEST_NAME:
+        raise ProjectError([Problem(None, f"export path {loaded.export} is where the batch manifest goes")])
+    return loaded
+
+
+def _row_message(rows_file: Path, line: int, exc: VbrError) -> str:
+    """One `ROWS:LINE: problem` line per problem; a template position follows in brackets."""
+    problems = exc.problems if isinstance(exc, ProjectError) else [Problem(None, str(exc))]
+    return "\n".join(
+        f"{rows_file}:{line}: {p.message}" + (f" [{p.position}]" if p.position else "") for p in problems
+    )
+
+
+def _group(graph: Encode) -> str:
+    matte = graph.find(Matte)
+    return digest_of([graph.timeline.decode.sha256, matte.model.identity(), matte.dedup_threshold])
+
+
+def _split_shared_outputs(jobs: list[Job], rows_file: Path) -> tuple[list[Job], list[RowFailed]]:
+    """Rows that would write the same file all fail: which one was meant is not ours to guess."""
+    by_output: dict[Path, list[Job]] = defaultdict(list)
+    for job in jobs:
+        by_output[job.output].append(job)
+    kept: list[Job] = []
+    clashes: list[RowFailed] = []
+    for output, same in by_output.items():
+        if len(same) == 1:
+            kept.extend(same)
+            continue
+        for job in same:
+            others = ", ".join(str(other.row) for other in same if other is not job)
+            message = f"{rows_file}:{job.row}: output {output} is also the output of line {others}"
+            clashes.append(RowFailed(job.row, message, 2, str(output)))
+    kept.sort(key=lambda job: job.row)
+    return kept, clashes

@@ -1,0 +1,249 @@
+"""Rendering a planned batch, in this process or in N worker processes sharing the mask cache.
+
+With workers, the first job of each matte group (same source, model, dedup)
+runs before the others of its group, so the others find its masks in the
+cache instead of inferring the same frames side by side. Up-to-date rows are
+found here, before any worker starts. Whatever happens, the batch manifest is
+written with every row's outcome so far.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from renderer.atomic import write_json_atomic
+from renderer.batch.plan import BatchPlan, Job
+from renderer.errors import VbrError
+from renderer.events import BatchDone, Done, EventSink, RowDone, RowFailed, WarningEvent, ignore
+
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What every row's render shares; sent to workers as is."""
+
+    cache_root: Path | None
+    force: bool
+    project_sha256: str
+    threads: int | None  # onnxruntime threads per render; None = all cores
+    rows_file: str
+
+
+def run_batch(
+    plan: BatchPlan,
+    *,
+    workers: int = 1,
+    emit: EventSink = ignore,
+    cache_root: Path | None = None,
+    max_cache_bytes: int | None = None,
+    force: bool = False,
+    fail_fast: bool = False,
+) -> BatchDone:
+    from renderer.graph.execute import skip_if_current
+
+    began = time.monotonic()
+    log = _Log(plan, emit)
+    for failure in plan.failures:
+        log.failed(failure)
+    try:
+        if fail_fast and plan.failures:
+            log.cancel(plan.jobs)
+        else:
+            todo = []
+            for job in plan.jobs:
+                current = None if force else skip_if_current(job.graph)
+                if current is not None:
+                    log.done(job, current)
+                else:
+                    todo.append(job)
+            settings = RenderSettings(cache_root, force, plan.project_sha256, None, str(plan.rows_file))
+            if workers <= 1 or len(todo) <= 1:
+                _run_here(todo, settings, log, fail_fast)
+            else:
+                _run_in_workers(todo, settings, log, fail_fast, workers)
+    finally:
+        log.write_manifest()
+    if cache_root is not None and max_cache_bytes is not None and log.inferred:
+        from renderer.cache.maintenance import prune
+
+        prune(cache_root, max_cache_bytes)
+    summary = log.summary(round(time.monotonic() - began, 3))
+    emit(summary)
+    return summary
+
+
+def _run_here(jobs: list[Job], settings: RenderSettings, log: _Log, fail_fast: bool) -> None:
+    for i, job in enumerate(jobs):
+        outcome, warnings = render_job(job, settings)
+        log.finished(job, outcome, warnings)
+        if fail_fast and isinstance(outcome, RowFailed):
+            log.cancel(jobs[i + 1 :])
+            return
+
+
+def _run_in_workers(jobs: list[Job], settings: RenderSettings, log: _Log, fail_fast: bool, workers: int) -> None:
+    import multiprocessing
+
+    from renderer.matting.session import usable_cores
+
+    leaders: dict[str, Job] = {}
+    followers: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.group in leaders:
+            followers[job.group].append(job)
+        else:
+            leaders[job.group], followers[job.group] = job, []
+    # A worker's share of the cores; a group's first job has them to itself when groups are few.
+    share = max(1, usable_cores() // workers)
+    leader_share = max(1, usable_cores() // min(workers, len(leaders)))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_signals)
+    running: dict[Future, Job] = {}
+
+    def submit(job: Job, threads: int) -> None:
+        running[pool.submit(render_job, job, replace(settings, threads=threads))] = job
+
+    try:
+        for leader in leaders.values():
+            submit(leader, leader_share)
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                outcome, warnings = future.result()
+                log.finished(job, outcome, warnings)
+                if fail_fast and isinstance(outcome, RowFailed):
+                    log.cancel([*running.values(), *(f for group in followers.values() for f in group)])
+                    _stop(pool)
+                    return
+                if leaders.get(job.group) is job:
+                    for follower in followers.pop(job.group):
+                        submit(follower, share)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Interrupt the workers' renders (each removes its partial output) and wait for them to go."""
+    import multiprocessing
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    for child in multiprocessing.active_children():
+        child.terminate()
+    pool.shutdown(wait=True)
+
+
+_busy = False  # in a worker: a render is under way
+
+
+def _worker_signals() -> None:
+    """Ctrl-C reaches the parent, which decides; SIGTERM from it interrupts a render cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_terminate)
+
+
+def _on_terminate(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _busy:
+        raise KeyboardInterrupt  # unwinds the render, which removes its temporary output
+    os._exit(128 + signum)
+
+
+def render_job(job: Job, settings: RenderSettings) -> tuple[Done | RowFailed, list[str]]:
+    """One row's render; errors become a RowFailed so one row never stops the others."""
+    global _busy
+    from renderer.graph.execute import render
+
+    warnings: list[str] = []
+
+    def keep_warnings(event: Any) -> None:
+        if isinstance(event, WarningEvent):
+            warnings.append(event.message)
+
+    _busy = True
+    try:
+        done = render(
+            job.graph,
+            emit=keep_warnings,
+            cache_root=settings.cache_root,
+            force=settings.force,
+            project_sha256=settings.project_sha256,
+            threads=settings.threads,
+        )
+        return done, warnings
+    except VbrError as exc:
+        message = "\n".join(f"{settings.rows_file}:{job.row}: {line}" for line in exc.lines())
+        return RowFailed(job.row, message, exc.exit_code, str(job.output)), warnings
+    except Exception as exc:
+        message = f"{settings.rows_file}:{job.row}: internal error: {type(exc).__name__}: {exc}"
+        return RowFailed(job.row, message, 1, str(job.output)), warnings
+    finally:
+        _busy = False
+
+
+class _Log:
+    """Every row's outcome as it arrives: events out, counts and manifest records kept."""
+
+    def __init__(self, plan: BatchPlan, emit: EventSink):
+        self.plan, self.emit = plan, emit
+        self.records: dict[int, dict[str, Any]] = {}
+        self.counts = {"rendered": 0, "skipped": 0, "failed": 0, "cancelled": 0}
+        self.inferred = 0
+        self.warned: set[str] = set()
+
+    def done(self, job: Job, done: Done) -> None:
+        status = "skipped" if done.skipped else "rendered"
+        self.counts[status] += 1
+        self.inferred += done.inferred_frames
+        self._record(job.row, status, done.output, done.manifest.get("output_sha256"), done.seconds, None)
+        self.emit(RowDone(job.row, done))
+
+    def failed(self, failure: RowFailed) -> None:
+        self.counts["failed"] += 1
+        self._record(failure.row, "failed", failure.output, None, None, failure.message)
+        self.emit(failure)
+
+    def finished(self, job: Job, outcome: Done | RowFailed, warnings: list[str]) -> None:
+        for message in warnings:
+            if message not in self.warned:
+                self.warned.add(message)
+                self.emit(WarningEvent(message))
+        if isinstance(outcome, Done):
+            self.done(job, outcome)
+        else:
+            self.failed(outcome)
+
+    def cancel(self, jobs: Any) -> None:
+        for job in jobs:
+            self.counts["cancelled"] += 1
+            self._record(job.row, "cancelled", str(job.output), None, None, None)
+
+    def _record(self, row: int, status: str, output: str | None, sha256: str | None, seconds: float | None, error: str | None) -> None:
+        shown = os.path.relpath(output, self.plan.out_dir) if output else None
+        self.records[row] = {"line": row, "status": status, "output": shown, "sha256": sha256, "seconds": seconds, "error": error}
+
+    def write_manifest(self) -> None:
+        plan = self.plan
+        plan.out_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(
+            plan.manifest_path,
+            {
+                "format": MANIFEST_FORMAT,
+                "template": str(plan.template.resolve()),
+                "rows_file": str(plan.rows_file.resolve()),
+                "rows": [self.records[line] for line in sorted(self.records)],
+                **self.counts,
+            },
+        )
+
+    def summary(self, seconds: float) -> BatchDone:
+        c = self.counts
+        return BatchDone(c["rendered"], c["skipped"], c["failed"], c["cancelled"], seconds, str(self.plan.manifest_path))
