@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 from pathlib import Path
 
@@ -33,6 +35,17 @@ def _reason(exc: BaseException) -> str:
 
 
 def probe(path: Path) -> SourceInfo:
+    """Remembered per file version in this process: a batch of rows on one source probes it once."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _probe(str(path), -1, -1, -1)  # let the open report it
+    return _probe(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@lru_cache(maxsize=32)
+def _probe(name: str, size: int, mtime_ns: int, inode: int) -> SourceInfo:
+    path = Path(name)
     with _open(path) as container:
         if not container.streams.video:
             raise MediaError(f"{path}: has no video stream")

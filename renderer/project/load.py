@@ -92,7 +92,7 @@ def _resolve_variables(located: Located, values: dict[str, Any]) -> Located:
     if unknown:
         names = ", ".join(unknown)
         known = ", ".join(sorted(declared)) or "none"
-        raise ProjectError([Problem(None, f"{located.file}: no variable {names} is declared (declared: {known})")])
+        raise ProjectError([Problem(None, f"{located.file}: --set {names}: not declared under vars (declared: {known})")])
     resolved, problems = resolve(located, values)
     if problems:
         raise ProjectError(problems)

@@ -9,6 +9,7 @@ document still point into the template.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from renderer.project.models import HEX_RGBA_PATTERN
 from renderer.project.yamlpos import Located
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COLOR = re.compile(HEX_RGBA_PATTERN)
 _TRUE = {"true", "yes", "on", "1"}
@@ -44,19 +47,21 @@ def declarations(located: Located) -> dict[str, Declared]:
     return found
 
 
+_WHAT = {
+    "number": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "path": "a path",
+    "color": 'a colour "#rrggbb" or "#rrggbbaa"',
+}
+
+
 def coerce(var: Declared, value: Any) -> Any:
     """A value (from YAML, or text from --set or a CSV cell) as the variable's type; ValueError if it does not fit."""
     kind = var.type
+    wrong = ValueError(f"variable '{var.name}' is {_expected(var)}, not {value!r}")
     if kind == "number":
-        if isinstance(value, bool):
-            raise ValueError(f"variable '{var.name}' is a number, not {value!r}")
-        if isinstance(value, (int, float)):
-            return value
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            raise ValueError(f"variable '{var.name}' is a number, not {value!r}") from None
-        return int(number) if number.is_integer() and "." not in str(value) else number
+        return _number(value, wrong)
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -65,18 +70,45 @@ def coerce(var: Declared, value: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ValueError(f"variable '{var.name}' is true or false, not {value!r}")
-    if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = _text(value)  # a YAML/JSON row's `name: 2024` means the text
+        raise wrong
+    if kind in ("string", "enum", "path") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = _text(value)  # a YAML/JSON `name: 2024` or `choice: 720` means the text
     if not isinstance(value, str):
-        raise ValueError(f"variable '{var.name}' is a {kind}, not {value!r}")
+        raise wrong
     if kind == "color" and not _COLOR.match(value):
-        raise ValueError(f"variable '{var.name}' is a colour \"#rrggbb\" or \"#rrggbbaa\", not {value!r}")
+        raise wrong
     if kind == "enum" and var.choices is not None and value not in var.choices:
-        raise ValueError(f"variable '{var.name}' is one of {', '.join(var.choices)}, not {value!r}")
+        raise wrong
     if kind == "path" and not value:
         raise ValueError(f"variable '{var.name}' is a path, not an empty string")
     return value
+
+
+def _expected(var: Declared) -> str:
+    if var.type == "enum":
+        return f"one of {', '.join(var.choices or ())}"
+    return _WHAT.get(var.type, f"a {var.type}")
+
+
+def _number(value: Any, wrong: ValueError) -> int | float:
+    """Plain decimal numbers only: no nan, inf or 1_000; integers stay exact."""
+    if isinstance(value, bool):
+        raise wrong
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise wrong
+        return value
+    text = str(value).strip()
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if not _DECIMAL.fullmatch(text):
+        raise wrong
+    number = float(text)
+    if not math.isfinite(number):
+        raise wrong
+    return int(number) if number.is_integer() and "." not in text else number
 
 
 def _text(value: Any) -> str:
@@ -98,6 +130,10 @@ def resolve(located: Located, given: dict[str, Any]) -> tuple[Located, list[Prob
                 values[name] = coerce(var, given[name])
             elif var.default is not None:
                 values[name] = coerce(var, var.default)
+            else:  # required, used or not: a missing column or --set is a mistake either way
+                problems.append(
+                    Problem(located.key_at(("vars", name)), f"variable '{name}' has no value: give it with --set {name}=... or a rows column")
+                )
         except ValueError as exc:
             where = located.value_at(("vars", name, "default")) if name not in given else located.key_at(("vars", name))
             problems.append(Problem(where, str(exc)))
@@ -130,11 +166,7 @@ def resolve(located: Located, given: dict[str, Any]) -> tuple[Located, list[Prob
         if name not in declared:
             problems.append(Problem(located.value_at(path), f"'${{{name}}}' in {whole!r}: no variable '{name}' is declared under vars"))
             return whole
-        if name not in values:
-            if not any(p.message.startswith(f"variable '{name}'") for p in problems):
-                problems.append(
-                    Problem(located.key_at(("vars", name)), f"variable '{name}' has no value: give it with --set {name}=... or a rows column")
-                )
+        if name not in values:  # its missing or unfit value is reported already
             return whole
         return values[name]
 
