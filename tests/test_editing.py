@@ -8,7 +8,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
 
 from helpers import read_audio, read_video, save_png
 

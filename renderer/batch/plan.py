@@ -39,7 +39,6 @@ class BatchPlan:
     rows_file: Path
     out_dir: Path
     project_sha256: str  # the template's bytes, recorded in each render manifest
-    rows: int
     jobs: tuple[Job, ...]
     failures: tuple[RowFailed, ...]
 
@@ -84,7 +83,7 @@ def plan_batch(
         jobs, clashes = _split_shared_outputs(jobs, rows_file)
         failures.extend(clashes)
     failures.sort(key=lambda failure: failure.row)
-    return BatchPlan(template, rows_file, out_dir, file_sha256(template), len(rows), tuple(jobs), tuple(failures))
+    return BatchPlan(template, rows_file, out_dir, file_sha256(template), tuple(jobs), tuple(failures))
 
 
 def _load_row(template: Path, row: Row, out_dir: Path) -> Any:

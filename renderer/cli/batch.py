@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             template, rows, out_dir, lambda loaded: input_hashes(loaded, root, lambda m: shown(WarningEvent(m))), fail_fast=args.fail_fast
         )
         shown.start(len(plan.jobs) + len(plan.failures))
-        summary = run_batch(
+        run_batch(
             plan, workers=args.jobs, emit=shown, cache_root=root, max_cache_bytes=limit, force=args.force, fail_fast=args.fail_fast
         )
     except VbrError as exc:
@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         shown.close()
-    codes = {failure.exit_code for failure in plan.failures} | shown.failure_codes
-    return 2 if 2 in codes else 1 if codes else 0
+    codes = shown.failure_codes
+    return 2 if 2 in codes else 1 if codes else 0  # an invalid row outranks a failed render
 
 
 class _Shown:
