@@ -51,6 +51,8 @@ class Done(Event):
     skipped: bool = False  # the output was already up to date
     graph_key: str = ""
     manifest: dict[str, Any] = field(default_factory=dict)
+    device: str = ""  # the device family masks are keyed for (cpu, cuda, ...)
+    providers: list[str] = field(default_factory=list)  # onnxruntime providers that ran; none when nothing was inferred
     name = "done"
 
 

@@ -69,4 +69,5 @@ def input_hashes(loaded: Any, root: Path, warn: Any) -> Any:
         source=content_hash(loaded.source, sources),
         image=content_hash(loaded.image, sources) if loaded.image else None,
         fonts=tuple(content_hash(font, sources) if font else None for font in loaded.fonts),
+        model=content_hash(loaded.model_path, sources) if loaded.model_path else None,
     )

@@ -13,7 +13,7 @@ from renderer.compose.grade import GradeSpec
 from renderer.compose.text import TextSpec, default_align, hex_to_rgba
 from renderer.graph.matte import segment_start
 from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Overlay, Scale, Timeline
-from renderer.matting.registry import get_model
+from renderer.matting.registry import IMAGENET_MEAN, IMAGENET_STD, ModelSpec, custom_spec, get_model
 from renderer.project.load import LoadedProject
 from renderer.project.models import Project
 from renderer.project.timecode import parse_timecode
@@ -51,6 +51,7 @@ class InputHashes:
     source: str
     image: str | None = None
     fonts: tuple[str | None, ...] = ()  # per text overlay; None = the bundled default
+    model: str | None = None  # a custom model's weights (model.path)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,25 @@ def text_specs(project: Project, hashes: InputHashes) -> tuple[TextSpec, ...]:
     return tuple(specs)
 
 
-def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window | None = None) -> Encode:
+def model_spec(loaded: LoadedProject, weights_sha256: str | None) -> ModelSpec:
+    """The registry's entry, or a spec built from the project's own model settings."""
+    settings = loaded.project.model_settings
+    if loaded.model_path is None:
+        return get_model(settings.name)
+    assert weights_sha256 is not None and settings.input_size is not None and settings.activation is not None
+    size = settings.input_size
+    return custom_spec(
+        loaded.model_path,
+        weights_sha256,
+        input_size=(size, size) if isinstance(size, int) else (size[0], size[1]),
+        mean=tuple(settings.mean) if settings.mean else IMAGENET_MEAN,
+        std=tuple(settings.std) if settings.std else IMAGENET_STD,
+        activation=settings.activation,
+        output=settings.output or 0,
+    )
+
+
+def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window | None = None, device: str = "cpu") -> Encode:
     """The graph's output node; its inputs reach back to the source.
 
     With a `window`, the timeline covers only those output frames (text and
@@ -132,10 +151,11 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
     )
     matte = Matte(
         timeline=timeline,
-        model=get_model(settings.name),
+        model=model_spec(loaded, hashes.model),
         ema_alpha=settings.ema_alpha,
         dedup_threshold=settings.dedup_threshold,
         runtime=dict(tools)["onnxruntime"],
+        device=device,
     )
     frames: Scale | Grade | Composite | Overlay | Fade = Scale(matte=matte, width=width, height=height)
     graded = grade_spec(project)

@@ -8,7 +8,7 @@ from typing import Any
 
 from renderer.events import Done, EventSink, Started, WarningEvent, ignore
 from renderer.graph import manifest
-from renderer.graph.nodes import Encode, Node
+from renderer.graph.nodes import Encode, Matte, Node
 from renderer.graph.stages import STAGES, RunContext
 
 
@@ -40,7 +40,7 @@ def skip_if_current(graph: Encode) -> Done | None:
     current = manifest.up_to_date(graph)
     if current is None:
         return None
-    return Done(graph.path, 0, 0, 0, 0, round(time.monotonic() - began, 3), True, graph.key(), current)
+    return Done(graph.path, 0, 0, 0, 0, round(time.monotonic() - began, 3), True, graph.key(), current, graph.find(Matte).device)
 
 
 def render(
@@ -73,7 +73,7 @@ def render(
     counts = ctx.counts
     done = Done(
         str(output), ctx.frames, counts.inferred, counts.cached, counts.reused,
-        round(time.monotonic() - began, 3), False, graph.key(), record,
+        round(time.monotonic() - began, 3), False, graph.key(), record, graph.find(Matte).device, ctx.providers,
     )
     emit(done)
     return done

@@ -101,13 +101,14 @@ class Matte(Node):
     ema_alpha: float
     dedup_threshold: float
     runtime: str  # onnxruntime version: part of what a mask depends on
+    device: str = "cpu"  # execution provider family (cpu, cuda, coreml, directml): so is this
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "model": self.model.identity()}
 
     def model_identity(self) -> dict[str, Any]:
         """What a raw mask depends on besides the frame: the cache's view of the model."""
-        return {**self.model.identity(), "runtime": self.runtime}
+        return {**self.model.identity(), "runtime": self.runtime, "device": self.device}
 
 
 @dataclass(frozen=True)

@@ -32,15 +32,21 @@ class RunContext:
     counts: MatteCounts = field(default_factory=MatteCounts)
     frames: int = 0
     threads: int | None = None  # onnxruntime intra-op threads; None = every usable core
-    _matters: dict[str, Any] = field(default_factory=dict)
+    _matters: dict[tuple[str, str], Any] = field(default_factory=dict)
 
-    def matter(self, spec: ModelSpec) -> Callable[[np.ndarray], np.ndarray]:
+    def matter(self, spec: ModelSpec, device: str) -> Callable[[np.ndarray], np.ndarray]:
         """One onnxruntime session per model per run, created on first use (warm renders never pay for it)."""
-        if spec.name not in self._matters:
+        key = (spec.sha256, device)
+        if key not in self._matters:
             from renderer.matting.session import Matter
 
-            self._matters[spec.name] = Matter(spec, self.threads)
-        return self._matters[spec.name]
+            self._matters[key] = Matter(spec, self.threads, device)
+        return self._matters[key]
+
+    @property
+    def providers(self) -> list[str]:
+        """The execution providers the sessions of this run actually use."""
+        return sorted({matter.provider for matter in self._matters.values()})
 
 
 @dataclass
@@ -74,7 +80,7 @@ def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) ->
         input_size=node.model.input_size,
         ema_alpha=node.ema_alpha,
         first_time=node.timeline.decode.start,
-        infer=lambda rgb: ctx.matter(node.model)(rgb),
+        infer=lambda rgb: ctx.matter(node.model, node.device)(rgb),
         cache=ctx.cache,
         counts=ctx.counts,
     )

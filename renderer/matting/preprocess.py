@@ -9,10 +9,11 @@ from renderer.matting.registry import ModelSpec
 
 def to_tensor(rgb: np.ndarray, spec: ModelSpec) -> np.ndarray:
     """H x W x 3 uint8 RGB (already at the model's size) -> 1 x 3 x H x W float32."""
-    scale = np.float32(1 / 255)
+    scale = np.float32(spec.scale)
     mean = np.asarray(spec.mean, dtype=np.float32)
     std = np.asarray(spec.std, dtype=np.float32)
-    x = (rgb.astype(np.float32) * scale - mean) / std
+    pixels = rgb[..., ::-1] if spec.channels == "bgr" else rgb  # mean/std are in the network's channel order
+    x = (pixels.astype(np.float32) * scale - mean) / std
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from renderer.errors import ModelError
+from renderer.matting.device import provider_options
 from renderer.matting.preprocess import to_mask, to_tensor
 from renderer.matting.registry import ModelSpec, load_weights
 
@@ -22,7 +23,7 @@ def usable_cores() -> int:
 class Matter:
     """Runs a registered model on RGB frames at the model's input size."""
 
-    def __init__(self, spec: ModelSpec, threads: int | None = None):
+    def __init__(self, spec: ModelSpec, threads: int | None = None, device: str = "cpu"):
         import onnxruntime as ort  # heavy: imported only when a render needs it
 
         self.spec = spec
@@ -32,21 +33,45 @@ class Matter:
         options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        weights = load_weights(spec)
         try:
-            self.session = ort.InferenceSession(
-                load_weights(spec), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except ModelError:
-            raise
+            self.session = ort.InferenceSession(weights, sess_options=options, providers=provider_options(device))
         except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"model '{spec.name}': onnxruntime cannot load it ({exc})") from None
-        inputs = self.session.get_inputs()
-        if len(inputs) != 1 or len(inputs[0].shape) != 4:
-            raise ModelError(f"model '{spec.name}': expected one input [N,3,H,W], found {[i.shape for i in inputs]}")
-        self.input_name = inputs[0].name
-        self.output_name = self.session.get_outputs()[spec.output].name
+            raise ModelError(f"model '{spec.name}': onnxruntime cannot load it ({_first_line(exc)})") from None
+        self.input_name, self.output_name = check_signature(spec, self.session)
+        self.provider = self.session.get_providers()[0]
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """H x W x 3 uint8 at the model's size -> H x W uint8 mask."""
         (matte,) = self.session.run([self.output_name], {self.input_name: to_tensor(rgb, self.spec)})
         return to_mask(matte, self.spec)
+
+
+def check_signature(spec: ModelSpec, session) -> tuple[str, str]:
+    """The input and matte output names, or a ModelError saying what was expected and found."""
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    width, height = spec.input_size
+    found = ", ".join(f"{i.name} {i.type} {i.shape}" for i in inputs)
+    if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].type != "tensor(float)":
+        raise ModelError(f"model '{spec.name}': expected one float input [N,3,H,W], found {found}")
+    _, channels, h, w = inputs[0].shape
+    if isinstance(channels, int) and channels != 3:
+        raise ModelError(f"model '{spec.name}': expected 3 input channels, found {found}")
+    if (isinstance(h, int) and h != height) or (isinstance(w, int) and w != width):
+        raise ModelError(f"model '{spec.name}': input_size is {width}x{height} but the model takes {w}x{h} ({found})")
+    if not -len(outputs) <= spec.output < len(outputs):
+        raise ModelError(f"model '{spec.name}': output {spec.output} does not exist (the model has {len(outputs)} outputs)")
+    matte = outputs[spec.output]
+    shape = matte.shape
+    fits = len(shape) == 3 or (len(shape) == 4 and (not isinstance(shape[1], int) or shape[1] == 1))
+    if not fits or matte.type != "tensor(float)":
+        raise ModelError(
+            f"model '{spec.name}': expected output {spec.output} to be a float matte [N,1,H,W] or [N,H,W], "
+            f"found {matte.name} {matte.type} {shape}"
+        )
+    return inputs[0].name, matte.name
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

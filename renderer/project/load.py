@@ -42,6 +42,7 @@ class LoadedProject:
     format: str
     image: Path | None
     fonts: tuple[Path | None, ...] = ()  # per text overlay; None = the bundled default
+    model_path: Path | None = None  # a custom model's ONNX file (model.path)
     info: SourceInfo | None = None  # the probed source, once checked against it
 
     def position(self, *path: Any):
@@ -169,13 +170,22 @@ def load_project(
         problems.append(Problem(where, "export.path is the project file itself"))
     elif export.is_dir():
         problems.append(Problem(where, f"export.path is a directory: {export}"))
-    name = project.model_settings.name
-    if name not in MODELS:
+    settings = project.model_settings
+    model_path = None
+    if settings.path is not None:
+        model_path = (base / settings.path).resolve()
+        if not model_path.is_file():
+            problems.append(Problem(located.value_at(("model", "path")), f"model.path: no such file: {model_path}"))
+    elif settings.name not in MODELS:
         path = ("model", "name") if isinstance(project.model, ModelSettings) else ("model",)
-        problems.append(Problem(located.value_at(path), f"model: unknown model '{name}' (available: {', '.join(sorted(MODELS))})"))
+        problems.append(
+            Problem(located.value_at(path), f"model: unknown model '{settings.name}' (available: {', '.join(sorted(MODELS))}; or give model.path)")
+        )
     if problems:
         raise ProjectError(problems)
-    loaded = LoadedProject(project, file, located, source, export, export_format(project) or "webm", image, tuple(fonts))
+    loaded = LoadedProject(
+        project, file, located, source, export, export_format(project) or "webm", image, tuple(fonts), model_path
+    )
     if probe_source:
         loaded = check_against_source(loaded)
     return loaded

@@ -34,10 +34,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+Channel3 = Annotated[list[float], Field(min_length=3, max_length=3)]
+
+
 class ModelSettings(_Strict):
-    """Which matting model runs and how its masks are smoothed over time."""
+    """Which matting model runs and how its masks are smoothed over time.
+
+    A registry model by `name`, or your own ONNX file by `path` with the
+    preprocessing it expects (input_size and activation required).
+    """
 
     name: ModelName = "u2netp"
+    path: Union[str, None] = Field(
+        None, description="Your own ONNX model, relative to the project file, instead of a registry name."
+    )
+    input_size: Union[Annotated[int, Field(ge=8, le=4096)], Annotated[list[Annotated[int, Field(ge=8, le=4096)]], Field(min_length=2, max_length=2)], None] = Field(
+        None, description="With path: the network's input size, N or [width, height]."
+    )
+    mean: Union[Channel3, None] = Field(None, description="With path: per-channel mean after scaling RGB to 0..1 (default ImageNet).")
+    std: Union[Channel3, None] = Field(None, description="With path: per-channel std (default ImageNet).")
+    activation: Union[Literal["sigmoid", "none"], None] = Field(
+        None, description="With path: 'sigmoid' if the matte output is logits, 'none' if it is already 0..1."
+    )
+    output: Union[Annotated[int, Field(ge=-16, le=16)], None] = Field(
+        None, description="With path: which output holds the matte (default 0; -1 is the last)."
+    )
     ema_alpha: float = Field(
         0.75,
         gt=0,

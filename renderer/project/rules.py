@@ -36,10 +36,38 @@ def cross_field_findings(project: Project) -> list[Finding]:
         findings.append(
             (where, "a transparent background needs webm: MP4 (H.264) cannot carry alpha; export to .webm or pick a background")
         )
+    findings.extend(_model_findings(project))
     start = parse_timecode(project.trim.start)
     if project.trim.end is not None and parse_timecode(project.trim.end) <= start:
         findings.append((("trim", "end"), "trim end must be after trim start"))
     for i, overlay in enumerate(project.text):
         if overlay.end is not None and parse_timecode(overlay.end) <= parse_timecode(overlay.start):
             findings.append((("text", i, "end"), f"text[{i}].end must be after its start"))
+    return findings
+
+
+_CUSTOM_ONLY = ("input_size", "mean", "std", "activation", "output")
+
+
+def _model_findings(project: Project) -> list[Finding]:
+    """A registry model by name, or a custom ONNX file by path with its preprocessing."""
+    if isinstance(project.model, str):
+        return []
+    settings = project.model
+    given = settings.model_fields_set
+    if settings.path is None:
+        return [
+            (("model", key), f"model.{key} applies only to a model given by path (registry models define their own)")
+            for key in _CUSTOM_ONLY
+            if key in given
+        ]
+    findings: list[Finding] = []
+    if "name" in given:
+        findings.append((("model", "name"), "model: give name (a registry model) or path (your own ONNX file), not both"))
+    for key in ("input_size", "activation"):
+        if key not in given:
+            findings.append((("model", "path"), f"model.{key} is required with model.path"))
+    std = settings.std or []
+    if any(v == 0 for v in std):
+        findings.append((("model", "std"), "model.std: a standard deviation of 0 would divide by zero"))
     return findings

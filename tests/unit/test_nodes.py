@@ -207,9 +207,11 @@ def test_runtime_change_reaches_matte_and_downstream_only():
     assert "decode" not in changed(base, after) and "timeline" not in changed(base, after)
 
 
-def test_matte_model_identity_includes_the_runtime():
+def test_matte_model_identity_includes_the_runtime_and_device():
     matte = chain()["matte"]
-    assert matte.model_identity() == {**MODEL.identity(), "runtime": RUNTIME}
+    assert matte.model_identity() == {**MODEL.identity(), "runtime": RUNTIME, "device": "cpu"}
+    cuda = dataclasses.replace(matte, device="cuda")
+    assert cuda.model_identity()["device"] == "cuda" and cuda.key() != matte.key()
     assert chain(runtime="1.18.0")["matte"].model_identity()["runtime"] == "1.18.0"
     assert chain(runtime="1.18.0")["matte"].model_identity() != matte.model_identity()
     # The model itself is keyed by its identity, not by where its weights lie.
