@@ -256,7 +256,7 @@ def test_dedup_off_infers_every_frame(project, vbr, redness_model, tmp_path):
 def test_summary_line(project, vbr, redness_model):
     result = vbr("render", project(body(redness_model)))
     assert result.code == 0
-    assert "25 frames, 25 inferred, 0 from cache, 0 reused by dedup" in result.out
+    assert "25 frames, 25 inferred on CPUExecutionProvider, 0 from cache, 0 reused by dedup" in result.out
     again = vbr("render", project(body(redness_model)))
     assert again.code == 0 and again.out.startswith("up to date: ")
 

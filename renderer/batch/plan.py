@@ -54,6 +54,8 @@ def plan_batch(
     hashes: Callable[[Any], Any],
     *,
     fail_fast: bool = False,
+    device: str = "cpu",
+    pull_missing: bool = False,
 ) -> BatchPlan:
     """`hashes(loaded)` gives a loaded row's input content hashes (remembered in the cache).
 
@@ -61,6 +63,7 @@ def plan_batch(
     unknown column) raises ProjectError: there is no row to blame.
     """
     from renderer.graph.compile import compile_project
+    from renderer.matting.download import ensure_installed
     from renderer.project.load import template_variables
 
     out_dir = out_dir.resolve()
@@ -72,7 +75,8 @@ def plan_batch(
     for row in rows:
         try:
             loaded = _load_row(template, row, out_dir)
-            graph = compile_project(loaded, hashes(loaded))
+            graph = compile_project(loaded, hashes(loaded), device=device)
+            ensure_installed(graph.find(Matte).model, pull_missing=pull_missing)
         except VbrError as exc:
             failures.append(RowFailed(row.line, _row_message(rows_file, row.line, exc), exc.exit_code))
             if fail_fast:

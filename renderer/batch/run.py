@@ -45,6 +45,7 @@ def run_batch(
     max_cache_bytes: int | None = None,
     force: bool = False,
     fail_fast: bool = False,
+    threads: int | None = None,
 ) -> BatchDone:
     from renderer.graph.execute import skip_if_current
 
@@ -63,7 +64,7 @@ def run_batch(
                     log.done(job, current)
                 else:
                     todo.append(job)
-            settings = RenderSettings(cache_root, force, plan.project_sha256, None, str(plan.rows_file))
+            settings = RenderSettings(cache_root, force, plan.project_sha256, threads, str(plan.rows_file))
             if workers <= 1 or len(todo) <= 1:
                 _run_here(todo, settings, log, fail_fast)
             else:
@@ -101,8 +102,8 @@ def _run_in_workers(jobs: list[Job], settings: RenderSettings, log: _Log, fail_f
         else:
             leaders[job.group], followers[job.group] = job, []
     # A worker's share of the cores; a group's first job has them to itself when groups are few.
-    share = max(1, usable_cores() // workers)
-    leader_share = max(1, usable_cores() // min(workers, len(leaders)))
+    share = settings.threads or max(1, usable_cores() // workers)
+    leader_share = settings.threads or max(1, usable_cores() // min(workers, len(leaders)))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_signals)
     running: dict[Future, Job] = {}
 

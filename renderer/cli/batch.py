@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from renderer.cli.common import add_cache_options, cache_limit, cache_root, input_hashes
+from renderer.cli.common import add_cache_options, add_device_options, cache_limit, cache_root, device_of, input_hashes, threads_of
 from renderer.cli.progress import JsonLines, write_json
 from renderer.errors import UsageError, VbrError
 from renderer.events import BatchDone, Event, RowDone, RowFailed, WarningEvent
@@ -23,6 +23,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     shown.add_argument("--quiet", "-q", action="store_true", help="only errors and warnings")
     shown.add_argument("--json", action="store_true", help="NDJSON events on stdout: one per row, then 'batch'")
     parser.add_argument("--force", action="store_true", help="render every row even if its output is up to date")
+    add_device_options(parser)
     add_cache_options(parser, size=True)
     parser.set_defaults(run=run)
 
@@ -39,12 +40,26 @@ def run(args: argparse.Namespace) -> int:
     limit = cache_limit(args)
     shown = _Shown(args.json, args.quiet)
     try:
+        threads = threads_of(args)
         plan = plan_batch(
-            template, rows, out_dir, lambda loaded: input_hashes(loaded, root, lambda m: shown(WarningEvent(m))), fail_fast=args.fail_fast
+            template,
+            rows,
+            out_dir,
+            lambda loaded: input_hashes(loaded, root, lambda m: shown(WarningEvent(m))),
+            fail_fast=args.fail_fast,
+            device=device_of(args),
+            pull_missing=args.pull,
         )
         shown.start(len(plan.jobs) + len(plan.failures))
         run_batch(
-            plan, workers=args.jobs, emit=shown, cache_root=root, max_cache_bytes=limit, force=args.force, fail_fast=args.fail_fast
+            plan,
+            workers=args.jobs,
+            emit=shown,
+            cache_root=root,
+            max_cache_bytes=limit,
+            force=args.force,
+            fail_fast=args.fail_fast,
+            threads=threads,
         )
     except VbrError as exc:
         if args.json:

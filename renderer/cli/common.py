@@ -24,6 +24,40 @@ def set_values(args: argparse.Namespace) -> dict[str, str]:
         raise UsageError(f"vbr: {exc}") from None
 
 
+def add_device_options(parser: argparse.ArgumentParser, *, runs_model: bool = True) -> None:
+    from renderer.matting.device import DEVICES
+
+    parser.add_argument(
+        "--device", choices=DEVICES, default="auto", help="where the model runs (default auto: a GPU provider if onnxruntime has one, else the CPU)"
+    )
+    if runs_model:
+        parser.add_argument("--threads", type=int, metavar="N", help="CPU threads for the model (default: every usable core)")
+        parser.add_argument("--pull", action="store_true", help="download the project's registry model first if it is not installed")
+
+
+def device_of(args: argparse.Namespace) -> str:
+    from renderer.matting.device import resolve_device
+
+    return resolve_device(args.device)
+
+
+def threads_of(args: argparse.Namespace) -> int | None:
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("vbr: --threads must be at least 1")
+    return args.threads
+
+
+def ensure_model(graph: Any, pull_missing: bool) -> None:
+    """Stop before rendering when the graph's model is not on disk (or fetch it, with --pull)."""
+    from renderer.cli.progress import download_bar
+    from renderer.graph.nodes import Matte
+    from renderer.matting.download import ensure_installed
+
+    spec = graph.find(Matte).model
+    with download_bar(spec.name) as progress:
+        ensure_installed(spec, pull_missing=pull_missing, progress=progress)
+
+
 def add_cache_options(parser: argparse.ArgumentParser, *, size: bool = False) -> None:
     parser.add_argument(
         "--cache-dir", metavar="DIR", help="mask cache location (default: $VBR_CACHE_DIR or the user cache directory)"
@@ -49,13 +83,15 @@ def cache_limit(args: argparse.Namespace) -> int:
         raise UsageError(f"vbr: {exc}") from None
 
 
-def compile_file(project: str, root: Path, warn: Any, values: dict[str, Any] | None = None) -> tuple[Any, Any]:
+def compile_file(
+    project: str, root: Path, warn: Any, values: dict[str, Any] | None = None, device: str = "cpu"
+) -> tuple[Any, Any]:
     """Load and check a project, hash its inputs (remembered in the cache), compile it."""
     from renderer.graph.compile import compile_project
     from renderer.project.load import load_project
 
     loaded = load_project(project, values=values)
-    return loaded, compile_project(loaded, input_hashes(loaded, root, warn))
+    return loaded, compile_project(loaded, input_hashes(loaded, root, warn), device=device)
 
 
 def input_hashes(loaded: Any, root: Path, warn: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from renderer.cli.common import add_cache_options, add_set_option, cache_root, compile_file, set_values
+from renderer.cli.common import add_cache_options, add_device_options, add_set_option, cache_root, compile_file, device_of, set_values
 from renderer.cli.progress import write_json
 
 
@@ -14,6 +14,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("project", metavar="PROJECT")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     add_set_option(parser)
+    add_device_options(parser, runs_model=False)
     add_cache_options(parser)
     parser.set_defaults(run=run)
 
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     root = cache_root(args)
     warn = lambda message: print(f"vbr: warning: {message}", file=sys.stderr)  # noqa: E731
-    _, graph = compile_file(args.project, root, warn, set_values(args))
+    _, graph = compile_file(args.project, root, warn, set_values(args), device_of(args))
     plan = make_plan(graph, open_cache(root, lambda event: warn(event.message)))
     if args.json:
         write_json({"graph_key": graph.key(), **plan.to_json()})

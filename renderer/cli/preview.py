@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from renderer.cli.common import add_cache_options, add_set_option, cache_root, input_hashes, set_values
+from renderer.cli.common import (
+    add_cache_options,
+    add_device_options,
+    add_set_option,
+    cache_root,
+    device_of,
+    ensure_model,
+    input_hashes,
+    set_values,
+    threads_of,
+)
 from renderer.cli.progress import write_json
 from renderer.errors import UsageError
 from renderer.events import Event, WarningEvent
@@ -33,6 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="PNG", help="where to write the PNG")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     add_set_option(parser)
+    add_device_options(parser)
     add_cache_options(parser)
     parser.set_defaults(run=run)
 
@@ -53,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     root = cache_root(args)
     loaded = load_project(args.project, values=set_values(args))
     hashes = input_hashes(loaded, root, _warn)
-    graph = compile_project(loaded, hashes)
+    device, threads = device_of(args), threads_of(args)
+    graph = compile_project(loaded, hashes, device=device)
+    ensure_model(graph, args.pull)
     total, fps = graph.timeline.frames, graph.fps
     if args.at is not None:
         try:
@@ -66,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         indices = [index]
     else:
         indices = sheet_indices(args.sheet, total)
-    frames, counts = stills(loaded, hashes, indices, root, emit=_show_warnings)
+    frames, counts = stills(loaded, hashes, indices, root, emit=_show_warnings, device=device, threads=threads)
     output = Path(args.output)
     if args.at is not None:
         write_png(output, frames[0].image)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from renderer.events import Done, Event, Progress, Started
 
@@ -53,7 +54,30 @@ class Bar:
 def summary(done: Done) -> str:
     if done.skipped:
         return f"up to date: {done.output} (graph {done.graph_key[:12]}); --force renders it again"
+    ran = f" on {', '.join(done.providers)}" if done.providers else ""
     return (
-        f"wrote {done.output}: {done.frames} frames, {done.inferred_frames} inferred, "
+        f"wrote {done.output}: {done.frames} frames, {done.inferred_frames} inferred{ran}, "
         f"{done.cached_frames} from cache, {done.reused_frames} reused by dedup, {done.seconds:.1f} s"
     )
+
+
+@contextmanager
+def download_bar(name: str) -> Iterator[Callable[[int, int | None], None]]:
+    """A byte-progress callback for model downloads: a tqdm bar on a terminal, else nothing."""
+    bar: list[Any] = []
+
+    def update(done: int, total: int | None) -> None:
+        if not sys.stderr.isatty():
+            return
+        if not bar:
+            from tqdm import tqdm
+
+            bar.append(tqdm(total=total, unit="B", unit_scale=True, desc=f"pull {name}", file=sys.stderr, dynamic_ncols=True))
+        bar[0].n = done
+        bar[0].refresh()
+
+    try:
+        yield update
+    finally:
+        if bar:
+            bar[0].close()

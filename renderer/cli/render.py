@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from renderer.cli.common import add_cache_options, add_set_option, cache_limit, cache_root, compile_file, set_values
+from renderer.cli.common import (
+    add_cache_options,
+    add_device_options,
+    add_set_option,
+    cache_limit,
+    cache_root,
+    compile_file,
+    device_of,
+    ensure_model,
+    set_values,
+    threads_of,
+)
 from renderer.cli.progress import Bar, JsonLines, summary, write_json
 from renderer.errors import VbrError
 from renderer.events import Event, WarningEvent
@@ -19,6 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     shown.add_argument("--json", action="store_true", help="NDJSON events on stdout; the last is 'done'")
     parser.add_argument("--force", action="store_true", help="render even if the output is up to date")
     add_set_option(parser)
+    add_device_options(parser)
     add_cache_options(parser, size=True)
     parser.set_defaults(run=run)
 
@@ -43,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         root = cache_root(args)
         limit = cache_limit(args)
-        loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)), set_values(args))
+        threads = threads_of(args)
+        loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)), set_values(args), device_of(args))
+        ensure_model(graph, args.pull)
         done = render(
             graph,
             emit=sink,
@@ -51,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             max_cache_bytes=limit,
             force=args.force,
             project_sha256=file_sha256(loaded.file),
+            threads=threads,
         )
     except VbrError as exc:
         if args.json:

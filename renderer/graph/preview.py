@@ -51,17 +51,20 @@ def stills(
     indices: list[int],
     cache_root: Path | None,
     emit: EventSink = ignore,
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> tuple[list[Still], MatteCounts]:
-    ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit))
-    full = compile_project(loaded, hashes)
+    ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit), threads=threads)
+    full = compile_project(loaded, hashes, device=device)
     fps = full.fps
     warmup = warmup_frames(full.find(Matte).ema_alpha)
     results = []
     for index in indices:
-        from_start = compile_project(loaded, hashes, Window(0, index + 1))
+        from_start = compile_project(loaded, hashes, Window(0, index + 1), device)
         to_infer, exact, _ = inference_needed(from_start, ctx.cache)
         first = 0 if (to_infer == 0 and exact) or index <= warmup else index - warmup
-        graph = from_start if first == 0 else compile_project(loaded, hashes, Window(first, index - first + 1))
+        graph = from_start if first == 0 else compile_project(loaded, hashes, Window(first, index - first + 1), device)
         last: Any = None
         for frame in evaluate(graph.frames, ctx):
             last = frame

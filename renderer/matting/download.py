@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from renderer.digest import file_sha256
 from renderer.errors import ModelError, UsageError
 from renderer.matting.registry import Download, ModelSpec
-from renderer.matting.store import weights_path
+from renderer.matting.store import pull_command, weights_path
 
 Progress = Callable[[int, "int | None"], None]  # bytes so far, total when known
 
@@ -130,3 +130,13 @@ def _from_url(url: str, target: Path, size: int | None, progress: Progress | Non
 def _total(response, offset: int) -> int | None:
     length = response.headers.get("Content-Length")
     return offset + int(length) if length and length.isdigit() else None
+
+
+def ensure_installed(spec: ModelSpec, *, pull_missing: bool, progress: Progress | None = None) -> None:
+    """A render's model must be on disk; only --pull fetches it."""
+    target = weights_path(spec)
+    if target is None or target.is_file():
+        return
+    if not pull_missing:
+        raise ModelError(f"model '{spec.name}' is not installed: run `{pull_command(spec)}`, or render with --pull")
+    pull(spec, progress=progress)

@@ -37,7 +37,7 @@ class Download:
 
     def describe(self) -> str:
         if self.repo_id:
-            return f"https://huggingface.co/{self.repo_id}/blob/{self.revision}/{self.filename}"
+            return f"https://huggingface.co/{self.repo_id}/resolve/{self.revision}/{self.filename}"
         return str(self.url)
 
 
