@@ -302,6 +302,50 @@ def test_pull_downloads_verifies_and_resumes(vbr, models_dir, served, monkeypatc
     assert listed["served"]["installed"] and listed["served"]["bytes"] == len(weights)
 
 
+def test_hub_models_are_pulled_through_huggingface_hub(vbr, models_dir, monkeypatch, tmp_path):
+    """A local stand-in for the Hub ($HF_ENDPOINT), answering like it: HEAD with commit and ETag, then GET."""
+    weights = channel_model(tmp_path / "hub.onnx", (64, 64)).read_bytes()
+    digest = hashlib.sha256(weights).hexdigest()
+    seen: list[str] = []
+
+    class Hub(http.server.BaseHTTPRequestHandler):
+        def _headers(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(weights)))
+            self.send_header("ETag", f'"{digest}"')
+            self.send_header("X-Repo-Commit", "c" * 40)
+            self.end_headers()
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            seen.append(f"HEAD {self.path}")
+            self._headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(f"GET {self.path}")
+            self._headers()
+            self.wfile.write(weights)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        spec = ModelSpec(
+            name="hub-model", input_size=(64, 64), mean=IMAGENET_MEAN, std=IMAGENET_STD, output=0, activation="none",
+            sha256=digest, license="MIT", origin="test", download=registry.Download(size=None, repo_id="org/matte", filename="onnx/model.onnx"),
+        )
+        monkeypatch.setitem(registry.MODELS, "hub-model", spec)
+        result = vbr("models", "pull", "hub-model")
+    finally:
+        server.shutdown()
+    assert result.code == 0, result.err
+    assert "GET /org/matte/resolve/main/onnx/model.onnx" in seen
+    assert (models_dir / "hub-model.onnx").read_bytes() == weights
+    assert sorted(p.name for p in models_dir.iterdir()) == ["hub-model.onnx"]  # no staging left behind
+
+
 def test_a_download_with_the_wrong_sha256_is_not_installed(vbr, models_dir, served, monkeypatch):
     url, weights, _ = served
     spec = register(monkeypatch, "served", url, weights)

@@ -11,6 +11,7 @@ the way to place the file by hand.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import urllib.error
 import urllib.request
@@ -64,6 +65,7 @@ def pull(spec: ModelSpec, *, accept_license: bool = False, force: bool = False, 
         fetched.unlink(missing_ok=True)
         raise ModelError(f"model '{spec.name}': downloaded file has sha256 {digest}, expected {spec.sha256}; deleted it")
     os.replace(fetched, target)
+    shutil.rmtree(_hub_staging(target), ignore_errors=True)  # the Hub client's bookkeeping, if any
     return target, True
 
 
@@ -94,12 +96,17 @@ def _reason(exc: BaseException) -> str:
 def _from_hub(source: Download, target: Path) -> Path:
     from huggingface_hub import hf_hub_download
 
-    staging = target.parent / f".{target.stem}.hub"
+    staging = _hub_staging(target)
     return Path(
         hf_hub_download(
             str(source.repo_id), str(source.filename), revision=source.revision, local_dir=staging, endpoint=hub_endpoint()
         )
     )
+
+
+def _hub_staging(target: Path) -> Path:
+    """Where huggingface_hub downloads (and resumes) before the file is verified and moved."""
+    return target.parent / f".{target.stem}.hub"
 
 
 def _from_url(url: str, target: Path, size: int | None, progress: Progress | None) -> Path:
