@@ -13,6 +13,7 @@ def write_json_atomic(target: Path, data: Any) -> None:
     """Sorted, indented JSON via a temporary file in the same directory and a rename."""
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".vbr-partial")
     try:
+        os.chmod(temp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file the usual mode
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)
             handle.write("\n")
@@ -20,3 +21,10 @@ def write_json_atomic(target: Path, data: Any) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is put straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,12 +1,15 @@
 """`vbr` command line: the only place that prints or exits.
 
-Exit codes: 0 ok, 1 runtime failure, 2 invalid project or usage, 130 interrupted.
+Exit codes: 0 ok, 1 runtime failure, 2 invalid project or usage, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from typing import Sequence
 
 from renderer import __version__
@@ -16,6 +19,15 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so everything unwinds (and cleans up) as on Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def raw_main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    previous = _install(signal.SIGTERM, _on_sigterm)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -53,6 +66,9 @@ def raw_main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines():
             print(line, file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("vbr: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("vbr: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -63,6 +79,16 @@ def raw_main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"vbr: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install(signum: int, handler) -> object:
+    """Set a handler from the main thread (elsewhere Python refuses); returns the one it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signum, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

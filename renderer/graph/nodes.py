@@ -77,6 +77,7 @@ class Timeline(Node):
     """
 
     STAGE = "timeline"
+    VERSION = 2  # 2: a source that ends early is an error, or its last frame held (at most 0.1 s)
     INPUTS = ("decode",)
     decode: Decode
     start: Fraction

@@ -21,7 +21,7 @@ from renderer.compose.text import draw_layer, render_layer
 from renderer.events import EventSink, Progress, ignore
 from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
 from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Node, Overlay, Scale, Timeline
-from renderer.graph.timeline import select_frames
+from renderer.graph.timeline import SourceEndedEarly, complete_count, select_frames
 from renderer.matting.registry import ModelSpec
 
 
@@ -69,8 +69,25 @@ def decode(node: Decode, ctx: RunContext) -> Iterator[Any]:
     return decode_video(Path(node.path), node.start)
 
 
+# Outputs past the last decoded frame that may hold it (a container's duration a little long).
+HOLD_LIMIT = Fraction(1, 10)  # seconds
+
+
 def timeline(node: Timeline, frames: Iterator[Any], ctx: RunContext) -> Iterator[tuple[Any, int]]:
-    return select_frames(frames, node.window_start, node.fps, node.frames, node.source_fps, keep_unused=True)
+    selected = select_frames(frames, node.window_start, node.fps, node.frames, node.source_fps, keep_unused=True)
+    hold = max(1, int(HOLD_LIMIT * node.fps))
+    try:
+        yield from complete_count(selected, node.frames, hold)
+    except SourceEndedEarly as short:
+        from renderer.errors import MediaError
+        from renderer.project.timecode import format_seconds
+
+        ends = "no video frame could be decoded" if short.last_time is None else f"the video stops at {format_seconds(short.last_time)}"
+        needed = format_seconds(node.window_start + Fraction(node.frames) / node.fps)
+        raise MediaError(
+            f"{node.decode.path}: {ends}, but the render needs frames up to {needed}: the file may be truncated "
+            f"or still being written (set trim.end to cut the render short)"
+        ) from None
 
 
 def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) -> Iterator[Matted]:

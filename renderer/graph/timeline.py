@@ -64,3 +64,38 @@ def select_frames(
         i += 1
     if repeats or keep_unused:
         yield pending, repeats
+
+
+class SourceEndedEarly(Exception):
+    """The source ran out of frames before the render's last output frame."""
+
+    def __init__(self, placed: int, needed: int, last_time: Fraction | None):
+        super().__init__(f"{placed} of {needed} frames")
+        self.placed, self.needed, self.last_time = placed, needed, last_time
+
+
+def complete_count(
+    pairs: Iterable[tuple[T, int]], count: int, max_hold: int
+) -> Iterator[tuple[T, int]]:
+    """Pass (frame, repeats) on, making sure the repeats add up to `count`.
+
+    Containers often state a duration a little past the last video frame (an
+    audio track ending later, rounding): up to `max_hold` missing outputs hold
+    the last frame. More missing than that means the file is truncated or
+    still being written, and the render must not end as a silently short video.
+    """
+    placed = 0
+    previous: tuple[T, int] | None = None
+    for pair in pairs:
+        if previous is not None:
+            yield previous
+        previous = pair
+        placed += pair[1]
+    missing = count - placed
+    if previous is not None and 0 < missing <= max_hold:
+        previous = (previous[0], previous[1] + missing)
+        missing = 0
+    if previous is not None:
+        yield previous
+    if missing > 0:
+        raise SourceEndedEarly(placed, count, previous[0].time if previous is not None else None)

@@ -18,6 +18,7 @@ import numpy as np
 from av.codec.context import Flags
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 
+from renderer.atomic import current_umask
 from renderer.errors import MediaError
 from renderer.media.audio import RATE
 
@@ -104,14 +105,15 @@ class VideoWriter:
     def __enter__(self) -> "VideoWriter":
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_partials(self.target)
             fd, name = tempfile.mkstemp(
-                prefix=f".{self.target.name}.", suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
+                prefix=f".{self.target.name}.{os.getpid()}-", suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
             )
         except OSError as exc:
             raise MediaError(f"{self.target}: cannot write here ({exc.strerror or exc})") from None
         os.close(fd)
         self.temp = Path(name)
-        os.chmod(self.temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
+        os.chmod(self.temp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file the usual mode
         try:
             self.container = av.open(
                 str(self.temp), mode="w", format=self.video.format, container_options=_container_options(self.video.format)
@@ -146,8 +148,8 @@ class VideoWriter:
         """One output frame: H x W x 3 (RGB) or H x W x 4 (straight RGBA) uint8."""
         try:
             self._write(image)
-        except av.error.FFmpegError as exc:
-            raise MediaError(f"{self.target}: encoding failed ({exc})") from None
+        except (av.error.FFmpegError, OSError) as exc:  # OSError: the disk is full, the device went away
+            raise MediaError(f"{self.target}: encoding failed ({_reason(exc)})") from None
 
     def _write(self, image: np.ndarray) -> None:
         layout = "rgba" if image.shape[2] == 4 else "rgb24"
@@ -202,8 +204,8 @@ class VideoWriter:
                 self._mux(self.astream.encode(None))
             self.container.close()
             self.container = None
-        except av.error.FFmpegError as exc:
-            raise MediaError(f"{self.target}: encoding failed ({exc})") from None
+        except (av.error.FFmpegError, OSError) as exc:
+            raise MediaError(f"{self.target}: encoding failed ({_reason(exc)})") from None
         try:
             os.replace(self.temp, self.target)
         except OSError as exc:
@@ -211,10 +213,35 @@ class VideoWriter:
         return self.target
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def remove_stale_partials(target: Path) -> None:
+    """Delete partial outputs for this target left by renders that were killed (SIGKILL, power loss).
+
+    A partial file names the process that writes it; one whose process is gone
+    is garbage. A live render's partial file is never touched.
+    """
+    prefix = f".{target.name}."
+    try:
+        candidates = [p for p in target.parent.iterdir() if p.name.startswith(prefix) and PARTIAL_MARKER in p.name]
+    except OSError:
+        return
+    for path in candidates:
+        pid = path.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _container_options(fmt: str) -> dict[str, str]:

@@ -51,6 +51,8 @@ def _probe(name: str, size: int, mtime_ns: int, inode: int) -> SourceInfo:
             raise MediaError(f"{path}: has no video stream")
         stream = container.streams.video[0]
         ctx = stream.codec_context
+        if ctx is None:  # FFmpeg knows no decoder for it
+            raise MediaError(f"{path}: the video's codec cannot be decoded by this FFmpeg (re-encode it, e.g. to H.264)")
         if not ctx.width or not ctx.height:
             raise MediaError(f"{path}: video stream has no frame size")
         fps = stream.average_rate or stream.guessed_rate or stream.base_rate

@@ -191,6 +191,24 @@ def load_project(
     return loaded
 
 
+def _over_limits(loaded: LoadedProject, info: SourceInfo, rendered: Fraction) -> list[Problem]:
+    from renderer.media.limits import limits
+
+    limit = limits()
+    found = []
+    if max(info.width, info.height) > limit.max_side:
+        found.append(Problem(loaded.position("source"), (
+            f"source: {info.width}x{info.height} frames are larger than the limit of {limit.max_side} pixels a side "
+            "(VBR_MAX_FRAME_SIZE raises it)"
+        )))
+    if rendered > limit.max_seconds:
+        found.append(Problem(loaded.position("trim") if "trim" in loaded.located.data else loaded.position("source"), (
+            f"the render would be {format_seconds(rendered)} long, over the limit of {format_seconds(limit.max_seconds)} "
+            "(trim it, or raise VBR_MAX_DURATION)"
+        )))
+    return found
+
+
 def check_against_source(loaded: LoadedProject) -> LoadedProject:
     """Times against the probed source: trim points, then fades and text start within the render."""
     from renderer.media.probe import probe  # PyAV: only when a source is checked
@@ -215,6 +233,7 @@ def check_against_source(loaded: LoadedProject) -> LoadedProject:
     if problems:
         raise ProjectError(problems)
     rendered = (min(parse_timecode(trim.end), info.duration) if trim.end is not None else info.duration) - start
+    problems.extend(_over_limits(loaded, info, rendered))
     project = loaded.project
     if project.fade and project.fade.fade_in + project.fade.fade_out > rendered:
         problems.append(
