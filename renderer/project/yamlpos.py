@@ -18,6 +18,7 @@ Path = tuple[Any, ...]
 # Beyond this many nodes (aliases counted each time they are expanded) a
 # document is refused: a few hundred lines of project never come close, an
 # alias bomb does at once.
+MAX_DEPTH = 64  # a project file needs fewer than 10
 MAX_NODES = 100_000
 
 
@@ -81,10 +82,35 @@ class _Builder:
         return result
 
 
+def _offset_position(text: str, file: str, offset: int) -> Position:
+    line = text.count("\n", 0, offset) + 1
+    return Position(file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse absurd nesting before PyYAML's recursive composer can overflow the stack.
+
+    The event stream is flat, so walking it costs no recursion.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise ProjectError([Problem(Position(file, mark.line + 1, mark.column + 1), f"nested more than {MAX_DEPTH} levels deep")])
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def load_yaml(text: str, file: str) -> Located:
     """Parse one YAML document; syntax errors become located ProjectErrors."""
-    loader = yaml.SafeLoader(text)
     try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character YAML forbids
+        raise ProjectError([Problem(_offset_position(text, file, exc.position), f"YAML: character {exc.character!r} is not allowed in YAML")]) from None
+    try:
+        _check_depth(text, file)
         node = loader.get_single_node()
         if node is None:
             raise ProjectError([Problem(Position(file, 1, 1), "the file is empty")])
@@ -95,6 +121,8 @@ def load_yaml(text: str, file: str) -> Located:
         mark = exc.problem_mark or exc.context_mark
         where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
         raise ProjectError([Problem(where, f"YAML syntax: {exc.problem or exc.context}")]) from None
+    except yaml.reader.ReaderError as exc:
+        raise ProjectError([Problem(_offset_position(text, file, exc.position), f"YAML: character {exc.character!r} is not allowed in YAML")]) from None
     except yaml.YAMLError as exc:
         raise ProjectError([Problem(Position(file, 1, 1), f"YAML: {exc}")]) from None
     finally:
