@@ -365,3 +365,32 @@ def test_two_renders_of_one_project_share_a_cache_safely(tmp_path, isolated_cach
     again = subprocess.run([*command, "--force"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and '"inferred_frames":0' in again.stdout
     assert sha(tmp_path / "out.webm") == output
+
+
+def test_ctrl_c_stops_a_parallel_batch_and_keeps_its_manifest(tmp_path):
+    make_clip(tmp_path / "long.mp4", size=(96, 64), fps=25, seconds=20, audio=False)
+    (tmp_path / "t.yaml").write_text(
+        "version: 1\nvars: {name: {type: string}}\nsource: long.mp4\nmodel: {name: u2netp, dedup_threshold: 0}\n"
+        'export: {path: "out/${name}.webm"}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "rows.csv").write_text("name\na\nb\nc\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "renderer", "batch", "-j", "2", str(tmp_path / "t.yaml"), str(tmp_path / "rows.csv")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal would deliver it
+    )
+    out = tmp_path / "out"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.is_dir() and leftovers(out)):
+        time.sleep(0.05)
+    assert out.is_dir() and leftovers(out), "the batch never started writing"
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    began = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - began < 20
+    assert proc.returncode == 130 and err.strip().endswith("vbr: interrupted")
+    assert leftovers(out) == [] and list(out.glob("*.webm")) == []
+    manifest = (tmp_path / "batch-manifest.json").read_text(encoding="utf-8")
+    assert '"rendered": 0' in manifest
