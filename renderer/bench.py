@@ -1,16 +1,20 @@
-"""`python -m renderer.bench`: cold vs warm renders vs the codec floor, measured in one run.
+"""`python -m renderer.bench`: cold vs warm renders vs the codec floor, and memory, in one run.
 
 On the sample clip (its first 3 s, dedup off, MP4 at 480p, a colour
 background): a cold render with an empty cache, a warm render with only the
 background colour changed, and the codec floor (decoding the same frames and
-encoding them with the same settings, nothing else). Ratios are what matter:
-absolute seconds depend on the machine and on what else it is doing.
+encoding them with the same settings and the same threads, nothing else).
+Peak memory is measured in child processes, each a cold render with default
+settings: of the clip, and of a clip ten times as long (the sample looped by
+remuxing, no re-encode). Ratios are what matter: absolute seconds depend on
+the machine and on what else it is doing.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +45,8 @@ def _render(project: Path, cache: Path) -> tuple[float, Any]:
 
 def _codec_floor(graph: Any) -> float:
     """Decode the same frames and encode them with the same settings: the floor a warm render approaches."""
+    from renderer.graph.execute import QUEUE_FRAMES
+    from renderer.graph.prefetch import prefetch
     from renderer.graph.timeline import select_frames
     from renderer.media.decode import decode_video
     from renderer.media.audio import audio_blocks
@@ -48,13 +54,15 @@ def _codec_floor(graph: Any) -> float:
 
     timeline = graph.timeline
     began = time.perf_counter()
-    video = VideoSettings(graph.format, graph.width, graph.height, graph.fps, graph.alpha)
+    video = VideoSettings(graph.format, graph.width, graph.height, graph.fps, graph.alpha, graph.quality)
     sound = graph.audio
     audio = audio_blocks(Path(sound.path), sound.start, sound.layout) if sound else None
-    frames = decode_video(Path(timeline.decode.path), timeline.decode.start)
+    # The same three threads a render has: decoding ahead, conversion ahead of the encoder.
+    frames = prefetch(decode_video(Path(timeline.decode.path), timeline.decode.start), QUEUE_FRAMES, "decode")
+    selected = select_frames(frames, timeline.start, timeline.fps, timeline.frames, timeline.source_fps)
+    converted = prefetch(((frame.rgb(graph.width, graph.height), repeats) for frame, repeats in selected), QUEUE_FRAMES, "frames")
     with VideoWriter(Path(graph.path).with_name("floor.mp4"), video, audio, sound.layout if sound else None) as writer:
-        for frame, repeats in select_frames(frames, timeline.start, timeline.fps, timeline.frames, timeline.source_fps):
-            rgb = frame.rgb(graph.width, graph.height)
+        for rgb, repeats in converted:
             for _ in range(repeats):
                 writer.write(rgb)
         writer.commit()
@@ -98,6 +106,8 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         _, graph = compile_file(str(project), cache, lambda message: None)
         floor = _codec_floor(graph)
         inference = _inference_ms(graph, min(10, cold_done.inferred_frames))
+        short_rss = _peak_rss_mb(work / "short", source, seconds)
+        long_rss = _peak_rss_mb(work / "long", _looped(source, seconds * LONG_FACTOR, work / "looped.mp4"), seconds * LONG_FACTOR)
     expected_cold = cold_done.inferred_frames * inference / 1000 + floor
     return {
         "clip_seconds": seconds,
@@ -108,18 +118,98 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         "cold_seconds": round(cold, 3),
         "warm_seconds": round(warm, 3),
         "codec_floor_seconds": round(floor, 3),
-        "cold_over_warm": round(cold / warm, 2),
-        "warm_over_floor": round(warm / floor, 2),
         "cold_over_floor": round(cold / expected_cold, 2),
+        "warm_over_floor": round(warm / floor, 2),
+        "cold_over_warm": round(cold / warm, 2),
+        "peak_rss_mb": round(short_rss, 1),
+        "peak_rss_mb_long": round(long_rss, 1),
+        "rss_long_over_short": round(long_rss / short_rss, 2),
     }
+
+
+LONG_FACTOR = 10
+
+RSS_PROJECT = """version: 1
+source: {source}
+trim: {{start: 0, end: {seconds}}}
+background: {{type: color, color: "#204080"}}
+export: {{path: {output}, resolution: 480p}}
+"""
+
+
+def _peak_rss_mb(work: Path, source: Path, seconds: float) -> float:
+    """A cold render in a fresh process; its own peak resident memory, in MB."""
+    work.mkdir()
+    project = work / "p.yaml"
+    project.write_text(RSS_PROJECT.format(source=source, seconds=seconds, output=work / "o.mp4"), encoding="utf-8")
+    child = subprocess.run(
+        [sys.executable, "-m", "renderer.bench", "--rss-child", str(project), str(work / "cache")],
+        capture_output=True, text=True, check=False,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"memory measurement failed: {child.stderr.strip()}")
+    return float(json.loads(child.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+
+
+def _rss_child(project: str, cache: str) -> None:
+    import resource
+
+    from renderer.cli.common import compile_file
+    from renderer.graph.execute import render
+
+    _, graph = compile_file(project, Path(cache), lambda message: None)
+    render(graph, cache_root=Path(cache), force=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    scale = 1 if sys.platform == "darwin" else 1024
+    print(json.dumps({"peak_rss_mb": peak * scale / 1e6}))
+
+
+def _looped(source: Path, seconds: float, target: Path) -> Path:
+    """The source repeated (packets copied, timestamps shifted) until it lasts `seconds`.
+
+    Each stream is shifted by its own length, so its timestamps run on without a
+    gap at the seams (the video keeps its constant rate).
+    """
+    import math
+
+    import av
+
+    with av.open(str(source)) as src:
+        kept = [s for s in src.streams if s.type in ("video", "audio")]
+        ends: dict[int, int] = {}
+        for packet in src.demux(*kept):
+            if packet.pts is not None and packet.duration:
+                ends[packet.stream.index] = max(ends.get(packet.stream.index, 0), packet.pts + packet.duration)
+        video = src.streams.video[0]
+        length = float(ends[video.index] * video.time_base)
+    with av.open(str(target), "w") as out:
+        streams: dict[int, Any] = {}
+        for k in range(math.ceil(seconds / length) + 1):
+            with av.open(str(source)) as src:
+                for stream in src.streams:
+                    if stream.index in ends and stream.index not in streams:
+                        streams[stream.index] = out.add_stream_from_template(stream)
+                for packet in src.demux(*[s for s in src.streams if s.index in streams]):
+                    if packet.dts is None:
+                        continue
+                    shift = k * ends[packet.stream.index]
+                    packet.pts = None if packet.pts is None else packet.pts + shift
+                    packet.dts += shift
+                    packet.stream = streams[packet.stream.index]
+                    out.mux(packet)
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m renderer.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few frames only: proves the benchmark runs")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--rss-child", nargs=2, metavar=("PROJECT", "CACHE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    results = measure(0.4 if args.quick else 3.0)
+    if args.rss_child:
+        _rss_child(*args.rss_child)
+        return 0
+    results = measure(0.2 if args.quick else 3.0)
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"{key:<{width}}  {value}")

@@ -14,10 +14,20 @@ def test_quick_benchmark_reports_every_ratio(tmp_path: Path):
     out = tmp_path / "bench.json"
     assert bench.main(["--quick", "--json", str(out)]) == 0
     results = json.loads(out.read_text())
-    assert results["frames"] == 10 and results["inferred_frames"] == 10
+    assert results["frames"] == 5 and results["inferred_frames"] == 5
     assert results["warm_inferred_frames"] == 0
-    for key in ("cold_seconds", "warm_seconds", "codec_floor_seconds", "inference_ms_per_frame"):
+    for key in ("cold_seconds", "warm_seconds", "codec_floor_seconds", "inference_ms_per_frame", "peak_rss_mb", "peak_rss_mb_long"):
         assert results[key] > 0
+    assert results["rss_long_over_short"] == pytest.approx(results["peak_rss_mb_long"] / results["peak_rss_mb"], rel=0.02)
     # Ratios come from unrounded seconds: equal to the printed ones up to rounding.
     assert results["cold_over_warm"] == pytest.approx(results["cold_seconds"] / results["warm_seconds"], rel=0.02)
     assert results["warm_over_floor"] == pytest.approx(results["warm_seconds"] / results["codec_floor_seconds"], rel=0.02)
+
+
+def test_the_looped_clip_is_ten_times_as_long_and_plays(tmp_path: Path):
+    from renderer.media.probe import probe
+
+    looped = bench._looped(bench.SAMPLE, 2.0, tmp_path / "looped.mp4")
+    source, long = probe(bench.SAMPLE), probe(looped)
+    assert long.duration >= 2.0 and long.duration >= 2 * source.duration * 0.99
+    assert (long.width, long.height, long.fps) == (source.width, source.height, source.fps)

@@ -52,6 +52,7 @@ def test_changing_only_background_or_export_infers_nothing(project, vbr, redness
         text(redness_model, export="{path: out/o.webm, resolution: 480p}"),
         text(redness_model, export="{path: out/o.webm, fps: 15}"),
         text(redness_model, export="{path: out/o.webm, fps: 30, audio: false}"),
+        text(redness_model, export="{path: out/o.webm, quality: draft}"),
         text(redness_model, export="{path: out/other.webm, format: webm}"),
     ]
     for body in variants:

@@ -332,3 +332,24 @@ def test_unwritable_output_directory_is_a_clear_error(project, vbr, redness_mode
     assert result.code == 1
     assert result.err.startswith(f"{tmp_path / 'blocker/out/o.webm'}: cannot write here (")
     assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("container", ["webm", "mp4"])
+def test_quality_presets(project, vbr, redness_model, tmp_path, container):
+    """Same frames and audio in every preset; draft is the furthest from high (sizes say little on a tiny clip)."""
+    background = "{type: transparent}" if container == "webm" else "{type: color, color: '#3060a0'}"
+    sizes, decoded = {}, {}
+    for quality in ("draft", "standard", "high"):
+        path = project(body(redness_model, background, f"{{path: out/{quality}.{container}, quality: {quality}}}"))
+        assert vbr("render", path).code == 0
+        output = tmp_path / "out" / f"{quality}.{container}"
+        sizes[quality] = output.stat().st_size
+        decoded[quality] = read_video(output)
+        assert len(decoded[quality].frames) == 25 and read_audio(output) is not None
+        assert decoded[quality].has_alpha == (container == "webm")
+    assert len(set(sizes.values())) == 3
+    if container == "mp4":  # x264 writes its settings into the stream
+        for quality, crf in (("draft", b"crf=28.0"), ("standard", b"crf=20.0"), ("high", b"crf=16.0")):
+            assert crf in (tmp_path / "out" / f"{quality}.mp4").read_bytes()
+    error = {q: np.abs(decoded[q].frames[12][..., :3].astype(int) - decoded["high"].frames[12][..., :3]).mean() for q in sizes}
+    assert error["draft"] > error["standard"] > 0

@@ -42,7 +42,7 @@ def test_unknown_key_points_at_the_key_and_suggests():
         "p.yaml:5:1: backgrund: unknown key; did you mean 'background'?"
     ]
     assert problems(GOOD.replace("  path:", "  colour: red\n  path:")) == [
-        "p.yaml:4:3: export.colour: unknown key (allowed: audio, format, fps, path, resolution)"
+        "p.yaml:4:3: export.colour: unknown key (allowed: audio, format, fps, path, quality, resolution)"
     ]
 
 

@@ -198,4 +198,5 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         fps=fps,
         alpha=project.background.type == "transparent",
         tools=tools,
+        quality=project.export.quality,
     )

@@ -8,14 +8,28 @@ from typing import Any
 
 from renderer.events import Done, EventSink, Started, WarningEvent, ignore
 from renderer.graph import manifest
-from renderer.graph.nodes import Encode, Matte, Node
+from renderer.graph.nodes import Decode, Encode, Matte, Node
+from renderer.graph.prefetch import prefetch
 from renderer.graph.stages import STAGES, RunContext
 
 
+# Frames in flight between threads: enough to smooth out uneven stages, few enough to keep memory flat.
+QUEUE_FRAMES = 4
+
+
 def evaluate(node: Node, ctx: RunContext) -> Any:
-    """Results are lazy iterators until the output node pulls them through."""
+    """Results are lazy iterators until the output node pulls them through.
+
+    Three threads share the work: decoding runs ahead of the matte, and
+    everything up to the finished frame runs ahead of the encoder.
+    """
     inputs = [None if child is None else evaluate(child, ctx) for child in node.inputs()]
-    return STAGES[type(node)](node, *inputs, ctx)
+    if isinstance(node, Encode):
+        inputs[0] = prefetch(inputs[0], QUEUE_FRAMES, "frames")
+    result = STAGES[type(node)](node, *inputs, ctx)
+    if isinstance(node, Decode):
+        result = prefetch(result, QUEUE_FRAMES, "decode")
+    return result
 
 
 def open_cache(root: Path | None, emit: EventSink) -> Any:

@@ -197,6 +197,7 @@ class Encode(Node):
     fps: Fraction
     alpha: bool
     tools: tuple[tuple[str, str], ...]
+    quality: str = "standard"  # encoder preset (export.quality)
 
     @property
     def timeline(self) -> Timeline:

@@ -171,7 +171,7 @@ def audio(node: Audio, ctx: RunContext) -> Iterator[np.ndarray]:
 def encode(node: Encode, frames: Iterator[OutputFrame], sound: Iterator[np.ndarray] | None, ctx: RunContext) -> Path:
     from renderer.media.encode import VideoSettings, VideoWriter
 
-    video = VideoSettings(node.format, node.width, node.height, node.fps, node.alpha)
+    video = VideoSettings(node.format, node.width, node.height, node.fps, node.alpha, node.quality)
     layout = node.audio.layout if node.audio else None
     total = node.timeline.frames
     counts = ctx.counts

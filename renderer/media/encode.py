@@ -36,28 +36,34 @@ class VideoSettings:
     height: int
     fps: Fraction
     alpha: bool
+    quality: str = "standard"  # "draft" | "standard" | "high"
+
+
+# Encoder settings per export.quality (README: "Quality presets"). VP9 in constant-quality
+# mode (b=0); cpu-used trades speed for compression at a given crf.
+VP9_PRESETS = {
+    "draft": {"crf": "40", "deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "auto-alt-ref": "0"},
+    "standard": {"crf": "31", "deadline": "good", "cpu-used": "4", "lag-in-frames": "16", "auto-alt-ref": "1"},
+    "high": {"crf": "24", "deadline": "good", "cpu-used": "2", "lag-in-frames": "25", "auto-alt-ref": "1"},
+}
+X264_PRESETS = {
+    "draft": {"crf": "28", "preset": "ultrafast"},
+    "standard": {"crf": "20", "preset": "medium"},
+    "high": {"crf": "16", "preset": "slow"},
+}
 
 
 def _video_stream(container: av.container.OutputContainer, video: VideoSettings) -> av.video.stream.VideoStream:
     if video.format == "webm":
         stream = container.add_stream("libvpx-vp9", rate=video.fps)
         stream.pix_fmt = "yuva420p" if video.alpha else "yuv420p"
-        stream.options = {
-            "crf": "31",
-            "b": "0",
-            "deadline": "good",
-            "cpu-used": "4",
-            "row-mt": "1",
-            "tile-columns": "1",
-            "lag-in-frames": "16",
-            "auto-alt-ref": "1",
-        }
+        stream.options = {"b": "0", "row-mt": "1", "tile-columns": "1", **VP9_PRESETS[video.quality]}
         if video.alpha:
             stream.metadata["alpha_mode"] = "1"
     else:
         stream = container.add_stream("libx264", rate=video.fps)
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "20", "preset": "medium", "profile": "high"}
+        stream.options = {"profile": "high", **X264_PRESETS[video.quality]}
     ctx = stream.codec_context
     ctx.width, ctx.height = video.width, video.height
     ctx.time_base = Fraction(1) / video.fps

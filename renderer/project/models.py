@@ -190,6 +190,9 @@ class Export(_Strict):
     )
     fps: Literal["original", 30, 24, 15] = "original"
     audio: bool = Field(True, description="Keep the source's audio, trimmed in sync: Opus in WebM, AAC in MP4.")
+    quality: Literal["draft", "standard", "high"] = Field(
+        "standard", description="Encoder preset: draft (fast, for checking), standard, high (for delivery; slow)."
+    )
 
 
 VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
