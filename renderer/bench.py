@@ -57,7 +57,7 @@ def _codec_floor(graph: Any) -> float:
     video = VideoSettings(graph.format, graph.width, graph.height, graph.fps, graph.alpha, graph.quality)
     sound = graph.audio
     audio = audio_blocks(Path(sound.path), sound.start, sound.layout) if sound else None
-    # The same three threads a render has: decoding ahead, conversion ahead of the encoder.
+    # A render's codec threads: decoding ahead, conversion ahead of the encoder.
     frames = prefetch(decode_video(Path(timeline.decode.path), timeline.decode.start), QUEUE_FRAMES, "decode")
     selected = select_frames(frames, timeline.start, timeline.fps, timeline.frames, timeline.source_fps)
     converted = prefetch(((frame.rgb(graph.width, graph.height), repeats) for frame, repeats in selected), QUEUE_FRAMES, "frames")

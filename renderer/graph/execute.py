@@ -20,8 +20,9 @@ QUEUE_FRAMES = 4
 def evaluate(node: Node, ctx: RunContext) -> Any:
     """Results are lazy iterators until the output node pulls them through.
 
-    Three threads share the work: decoding runs ahead of the matte, and
-    everything up to the finished frame runs ahead of the encoder.
+    Four threads share the work: decoding runs ahead of the matte, the matte
+    (inference) ahead of compositing, and everything up to the finished frame
+    ahead of the encoder, so the model never waits for pixels work.
     """
     inputs = [None if child is None else evaluate(child, ctx) for child in node.inputs()]
     if isinstance(node, Encode):
@@ -29,6 +30,8 @@ def evaluate(node: Node, ctx: RunContext) -> Any:
     result = STAGES[type(node)](node, *inputs, ctx)
     if isinstance(node, Decode):
         result = prefetch(result, QUEUE_FRAMES, "decode")
+    elif isinstance(node, Matte):
+        result = prefetch(result, QUEUE_FRAMES, "matte")
     return result
 
 
