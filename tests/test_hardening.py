@@ -367,7 +367,8 @@ def test_two_renders_of_one_project_share_a_cache_safely(tmp_path, isolated_cach
     assert sha(tmp_path / "out.webm") == output
 
 
-def test_ctrl_c_stops_a_parallel_batch_and_keeps_its_manifest(tmp_path):
+@pytest.mark.parametrize(("signum", "code", "said"), [(signal.SIGINT, 130, "vbr: interrupted"), (signal.SIGTERM, 143, "vbr: terminated")])
+def test_a_stopped_parallel_batch_cleans_up_and_keeps_its_manifest(tmp_path, signum, code, said):
     make_clip(tmp_path / "long.mp4", size=(96, 64), fps=25, seconds=20, audio=False)
     (tmp_path / "t.yaml").write_text(
         "version: 1\nvars: {name: {type: string}}\nsource: long.mp4\nmodel: {name: u2netp, dedup_threshold: 0}\n"
@@ -386,11 +387,14 @@ def test_ctrl_c_stops_a_parallel_batch_and_keeps_its_manifest(tmp_path):
         time.sleep(0.05)
     assert out.is_dir() and leftovers(out), "the batch never started writing"
     time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    if signum == signal.SIGINT:
+        os.killpg(proc.pid, signum)  # Ctrl-C reaches the whole process group
+    else:
+        proc.send_signal(signum)  # a supervisor stops the batch process alone; it stops its workers
     began = time.monotonic()
     _, err = proc.communicate(timeout=60)
     assert time.monotonic() - began < 20
-    assert proc.returncode == 130 and err.strip().endswith("vbr: interrupted")
+    assert proc.returncode == code and err.strip().endswith(said)
     assert leftovers(out) == [] and list(out.glob("*.webm")) == []
     manifest = (tmp_path / "batch-manifest.json").read_text(encoding="utf-8")
     assert '"rendered": 0' in manifest
