@@ -301,6 +301,13 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(project, vbr, redness_model,
     assert result.code == 1
     assert one_clean_line(result) == f"{tmp_path / 'out.webm'}: encoding failed (No space left on device)"
     assert leftovers(tmp_path) == [] and (tmp_path / "out.webm").read_bytes() == b"an earlier render"
+    assert pipeline_threads() == []
+
+
+def pipeline_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("vbr-")]
 
 
 def test_an_exception_inside_a_stage_surfaces_at_once(project, vbr, redness_model, tmp_path, monkeypatch):
@@ -323,6 +330,7 @@ def test_an_exception_inside_a_stage_surfaces_at_once(project, vbr, redness_mode
     assert result.code == 1
     assert one_clean_line(result) == "vbr: internal error: RuntimeError: compositor exploded (run with --debug for the traceback)"
     assert calls["n"] == 5 and not (tmp_path / "out.webm").exists() and leftovers(tmp_path) == []
+    assert pipeline_threads() == []  # stopped before the error was reported, not at garbage collection
 
 
 # --- the cache under stress ------------------------------------------------------------------------

@@ -47,8 +47,9 @@ def test_transparent_webm_alpha_round_trip(project, vbr, redness_model, tmp_path
         alpha = frame[..., 3]
         ys, xs = subject_box(frame)
         save_png(frame, tmp_path / f"frame{i}.png")
-        assert alpha[ys, xs].min() >= 250, f"subject not opaque in frame {i}"
-        assert alpha[60:, :30].max() <= 5, f"background not transparent in frame {i}"
+        # The alpha plane is coded lossily (VP9, crf 31): a few levels off, more with older libvpx builds.
+        assert alpha[ys, xs].min() >= 247, f"subject not opaque in frame {i}"
+        assert alpha[60:, :30].max() <= 8, f"background not transparent in frame {i}"
         # Straight alpha: colours are kept where alpha is 0 as well.
         assert np.abs(frame[ys, xs, :3].astype(int) - RED).mean() < TOL
         assert np.abs(frame[70:, 10:30, :3].astype(int) - GREEN).mean() < TOL

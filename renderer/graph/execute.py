@@ -9,7 +9,6 @@ from typing import Any
 from renderer.events import Done, EventSink, Started, WarningEvent, ignore
 from renderer.graph import manifest
 from renderer.graph.nodes import Decode, Encode, Matte, Node
-from renderer.graph.prefetch import prefetch
 from renderer.graph.stages import STAGES, RunContext
 
 
@@ -26,12 +25,12 @@ def evaluate(node: Node, ctx: RunContext) -> Any:
     """
     inputs = [None if child is None else evaluate(child, ctx) for child in node.inputs()]
     if isinstance(node, Encode):
-        inputs[0] = prefetch(inputs[0], QUEUE_FRAMES, "frames")
+        inputs[0] = ctx.pipeline.prefetch(inputs[0], QUEUE_FRAMES, "frames")
     result = STAGES[type(node)](node, *inputs, ctx)
     if isinstance(node, Decode):
-        result = prefetch(result, QUEUE_FRAMES, "decode")
+        result = ctx.pipeline.prefetch(result, QUEUE_FRAMES, "decode")
     elif isinstance(node, Matte):
-        result = prefetch(result, QUEUE_FRAMES, "matte")
+        result = ctx.pipeline.prefetch(result, QUEUE_FRAMES, "matte")
     return result
 
 
@@ -78,7 +77,10 @@ def render(
             return done
     ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit), threads=threads)
     emit(Started(graph.path, graph.timeline.frames, graph.width, graph.height, float(graph.fps)))
-    output: Path = evaluate(graph, ctx)
+    try:
+        output: Path = evaluate(graph, ctx)
+    finally:
+        ctx.pipeline.stop()  # no thread outlives the render, whichever way it ends
     from renderer.digest import file_sha256
 
     record = manifest.build(graph, file_sha256(output), project_sha256)

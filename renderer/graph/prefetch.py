@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -28,8 +28,40 @@ class _Failure:
         self.error = error
 
 
+class PipelineStopped(Exception):
+    """A consumer's producer was told to stop: the run is ending, nothing more comes."""
+
+
+class Pipeline:
+    """The threads one run starts. `stop()` ends them all, whatever state their iterators are in.
+
+    An exception leaves generators suspended (kept alive by its traceback);
+    stopping every thread here, rather than when the garbage collector closes
+    those generators, means no thread outlives the render that started it.
+    """
+
+    def __init__(self) -> None:
+        self._threads: list[tuple[threading.Event, threading.Thread]] = []
+
+    def prefetch(self, source: Iterator[T], size: int, name: str) -> Iterator[T]:
+        return _prefetch(source, size, name, self._threads.append)
+
+    def stop(self) -> None:
+        for stop, _ in self._threads:
+            stop.set()
+        for _, thread in self._threads:
+            thread.join()
+        self._threads.clear()
+
+
 def prefetch(source: Iterator[T], size: int, name: str) -> Iterator[T]:
     """Yield `source`'s items, produced up to `size` ahead by a thread (started on the first next())."""
+    return _prefetch(source, size, name, None)
+
+
+def _prefetch(
+    source: Iterator[T], size: int, name: str, register: Callable[[tuple[threading.Event, threading.Thread]], None] | None
+) -> Iterator[T]:
     items: queue.Queue = queue.Queue(maxsize=size)
     stop = threading.Event()
 
@@ -53,15 +85,22 @@ def prefetch(source: Iterator[T], size: int, name: str) -> Iterator[T]:
         finally:
             close = getattr(source, "close", None)
             if close is not None:
-                close()
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - shutting down: what stopped us is already reported
+                    pass
 
     thread = threading.Thread(target=produce, name=f"vbr-{name}", daemon=True)
+    if register is not None:
+        register((stop, thread))
     thread.start()
     try:
         while True:
             try:
                 item = items.get(timeout=_POLL)
             except queue.Empty:
+                if stop.is_set():
+                    raise PipelineStopped(name) from None
                 continue
             if isinstance(item, _End):
                 return

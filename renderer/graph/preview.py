@@ -66,8 +66,11 @@ def stills(
         first = 0 if (to_infer == 0 and exact) or index <= warmup else index - warmup
         graph = from_start if first == 0 else compile_project(loaded, hashes, Window(first, index - first + 1), device)
         last: Any = None
-        for frame in evaluate(graph.frames, ctx):
-            last = frame
+        try:
+            for frame in evaluate(graph.frames, ctx):
+                last = frame
+        finally:
+            ctx.pipeline.stop()
         if last is None or last.index != index:
             from renderer.errors import MediaError
 

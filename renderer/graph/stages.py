@@ -21,6 +21,7 @@ from renderer.compose.text import draw_layer, render_layer
 from renderer.events import EventSink, Progress, ignore
 from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
 from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Node, Overlay, Scale, Timeline
+from renderer.graph.prefetch import Pipeline
 from renderer.graph.timeline import SourceEndedEarly, complete_count, select_frames
 from renderer.matting.registry import ModelSpec
 
@@ -32,6 +33,7 @@ class RunContext:
     counts: MatteCounts = field(default_factory=MatteCounts)
     frames: int = 0
     threads: int | None = None  # onnxruntime intra-op threads; None = every usable core
+    pipeline: Pipeline = field(default_factory=Pipeline)  # the run's threads: stopped when it ends
     _matters: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def matter(self, spec: ModelSpec, device: str) -> Callable[[np.ndarray], np.ndarray]:
