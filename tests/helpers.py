@@ -29,12 +29,13 @@ def make_clip(
     step: int = 2,
     counter: bool = True,
     rotation: int = 0,
+    audio_seconds: float | None = None,
 ) -> Path:
     """A green field with a red square (the 'subject'); frame i carries i in its top row.
 
     Eight 8x8 blocks along the top-left edge spell i in binary (white = 1), so
     tests can tell which source frame an output frame shows, through any codec.
-    Audio is a 440 Hz tone.
+    Audio is a 440 Hz tone, as long as the video unless `audio_seconds` says otherwise.
     """
     width, height = size
     frames = round(seconds * fps)
@@ -66,7 +67,7 @@ def make_clip(
         for packet in stream.encode(None):
             container.mux(packet)
         if astream is not None:
-            total = round(seconds * 48000)
+            total = round((seconds if audio_seconds is None else audio_seconds) * 48000)
             t = np.arange(total) / 48000
             tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             channels = 1 if audio_channels == 1 else 2

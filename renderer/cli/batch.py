@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from renderer.cli.common import add_cache_options, add_device_options, cache_limit, cache_root, device_of, input_hashes, threads_of
-from renderer.cli.progress import JsonLines, write_json
-from renderer.errors import UsageError, VbrError
+from renderer.cli.progress import JsonLines, json_failures
+from renderer.errors import UsageError
 from renderer.events import BatchDone, Event, RowDone, RowFailed, WarningEvent
 
 
@@ -39,38 +39,31 @@ def run(args: argparse.Namespace) -> int:
     root = cache_root(args)
     limit = cache_limit(args)
     shown = _Shown(args.json, args.quiet)
-    try:
-        threads = threads_of(args)
-        plan = plan_batch(
-            template,
-            rows,
-            out_dir,
-            lambda loaded: input_hashes(loaded, root, lambda m: shown(WarningEvent(m))),
-            fail_fast=args.fail_fast,
-            device=device_of(args),
-            pull_missing=args.pull,
-        )
-        shown.start(len(plan.jobs) + len(plan.failures))
-        run_batch(
-            plan,
-            workers=args.jobs,
-            emit=shown,
-            cache_root=root,
-            max_cache_bytes=limit,
-            force=args.force,
-            fail_fast=args.fail_fast,
-            threads=threads,
-        )
-    except VbrError as exc:
-        if args.json:
-            write_json({"event": "error", "message": "\n".join(exc.lines()), "exit_code": exc.exit_code})
-        raise
-    except KeyboardInterrupt:
-        if args.json:
-            write_json({"event": "error", "message": "interrupted", "exit_code": 130})
-        raise
-    finally:
-        shown.close()
+    with json_failures(args.json):
+        try:
+            threads = threads_of(args)
+            plan = plan_batch(
+                template,
+                rows,
+                out_dir,
+                lambda loaded: input_hashes(loaded, root, lambda m: shown(WarningEvent(m))),
+                fail_fast=args.fail_fast,
+                device=device_of(args),
+                pull_missing=args.pull,
+            )
+            shown.start(len(plan.jobs) + len(plan.failures))
+            run_batch(
+                plan,
+                workers=args.jobs,
+                emit=shown,
+                cache_root=root,
+                max_cache_bytes=limit,
+                force=args.force,
+                fail_fast=args.fail_fast,
+                threads=threads,
+            )
+        finally:
+            shown.close()
     codes = shown.failure_codes
     return 2 if 2 in codes else 1 if codes else 0  # an invalid row outranks a failed render
 

@@ -7,6 +7,7 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from renderer.errors import VbrError
 from renderer.events import Done, Event, Progress, Started
 
 
@@ -23,6 +24,28 @@ class JsonLines:
 def write_json(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, separators=(",", ":")) + "\n")
     sys.stdout.flush()
+
+
+@contextmanager
+def json_failures(enabled: bool) -> Iterator[None]:
+    """With --json, a failed command's last line is an error event; the error itself still propagates."""
+    try:
+        yield
+    except VbrError as exc:
+        if enabled:
+            write_json({"event": "error", "message": "\n".join(exc.lines()), "exit_code": exc.exit_code})
+        raise
+    except KeyboardInterrupt as exc:
+        if enabled:
+            from renderer.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+
+            stopped = isinstance(exc, Terminated)
+            write_json({
+                "event": "error",
+                "message": "terminated" if stopped else "interrupted",
+                "exit_code": EXIT_TERMINATED if stopped else EXIT_INTERRUPTED,
+            })
+        raise
 
 
 class Bar:

@@ -17,8 +17,7 @@ from renderer.cli.common import (
     set_values,
     threads_of,
 )
-from renderer.cli.progress import Bar, JsonLines, summary, write_json
-from renderer.errors import VbrError
+from renderer.cli.progress import Bar, JsonLines, json_failures, summary
 from renderer.events import Event, WarningEvent
 
 
@@ -52,32 +51,25 @@ def run(args: argparse.Namespace) -> int:
         if shown is not None:
             shown(event)
 
-    try:
-        root = cache_root(args)
-        limit = cache_limit(args)
-        threads = threads_of(args)
-        loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)), set_values(args), device_of(args))
-        ensure_model(graph, args.pull)
-        done = render(
-            graph,
-            emit=sink,
-            cache_root=root,
-            max_cache_bytes=limit,
-            force=args.force,
-            project_sha256=file_sha256(loaded.file),
-            threads=threads,
-        )
-    except VbrError as exc:
-        if args.json:
-            write_json({"event": "error", "message": "\n".join(exc.lines()), "exit_code": exc.exit_code})
-        raise
-    except KeyboardInterrupt:
-        if args.json:
-            write_json({"event": "error", "message": "interrupted", "exit_code": 130})
-        raise
-    finally:
-        if shown is not None:
-            shown.close()
+    with json_failures(args.json):
+        try:
+            root = cache_root(args)
+            limit = cache_limit(args)
+            threads = threads_of(args)
+            loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)), set_values(args), device_of(args))
+            ensure_model(graph, args.pull)
+            done = render(
+                graph,
+                emit=sink,
+                cache_root=root,
+                max_cache_bytes=limit,
+                force=args.force,
+                project_sha256=file_sha256(loaded.file),
+                threads=threads,
+            )
+        finally:
+            if shown is not None:
+                shown.close()
     if not args.json and not args.quiet:
         print(summary(done))
     return 0
