@@ -30,11 +30,13 @@ def make_clip(
     counter: bool = True,
     rotation: int = 0,
     audio_seconds: float | None = None,
+    sar: Fraction | None = None,
 ) -> Path:
     """A green field with a red square (the 'subject'); frame i carries i in its top row.
 
     Eight 8x8 blocks along the top-left edge spell i in binary (white = 1), so
     tests can tell which source frame an output frame shows, through any codec.
+    `sar` stores the frames anamorphic (shown `sar` times as wide as stored).
     Audio is a 440 Hz tone, as long as the video unless `audio_seconds` says otherwise.
     """
     width, height = size
@@ -45,6 +47,8 @@ def make_clip(
         stream.options = {"crf": "4", "preset": "ultrafast"}
         if rotation:
             stream.set_display_rotation(rotation)  # counter-clockwise, as phones record portrait
+        if sar is not None:
+            stream.codec_context.sample_aspect_ratio = sar
         astream = None
         if audio:
             layout = "mono" if audio_channels == 1 else "stereo"

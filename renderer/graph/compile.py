@@ -14,19 +14,10 @@ from renderer.compose.text import TextSpec, default_align, hex_to_rgba
 from renderer.graph.matte import segment_start
 from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Overlay, Scale, Timeline
 from renderer.matting.registry import IMAGENET_MEAN, IMAGENET_STD, ModelSpec, custom_spec, get_model
+from renderer.media.frame_size import output_size
 from renderer.project.load import LoadedProject
 from renderer.project.models import Project
 from renderer.project.timecode import parse_timecode
-
-RESOLUTIONS = {"1080p": 1080, "720p": 720, "480p": 480}
-
-
-def output_size(project: Project, width: int, height: int) -> tuple[int, int]:
-    """Height from the preset (or the source), width by aspect; both even for 4:2:0."""
-    preset = project.export.resolution
-    out_h = RESOLUTIONS.get(preset, height)
-    out_w = width * out_h / height
-    return max(2, round(out_w / 2) * 2), max(2, out_h // 2 * 2)
 
 
 def frame_count(duration: Fraction, fps: Fraction) -> int:
@@ -134,7 +125,7 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
     end = parse_timecode(project.trim.end) if project.trim.end is not None else info.duration
     end = min(end, info.duration)
     fps = info.fps if project.export.fps == "original" else Fraction(project.export.fps)
-    width, height = output_size(project, info.width, info.height)
+    width, height = output_size(project.export.resolution, info.height, info.aspect)
     settings = project.model_settings
     total = frame_count(end - start, fps)
     first, count = (window.first, window.count) if window else (0, total)

@@ -54,6 +54,9 @@ class SourceFrame:
     def rgb(self, width: int, height: int, *, downscale: bool = False) -> np.ndarray:
         """H x W x 3 uint8, full-range RGB, scaled in the same pass.
 
+        `width` x `height` is the upright picture wanted: the stored frame is stretched
+        to it, so asking for the source's display shape (probe's `aspect`) undoes a
+        non-square sample aspect ratio in this same pass.
         `downscale` picks area averaging (for model inputs); otherwise Lanczos.
         """
         frame = self._frame

@@ -66,6 +66,7 @@ def _video_stream(container: av.container.OutputContainer, video: VideoSettings)
         stream.options = {"profile": "high", **X264_PRESETS[video.quality]}
     ctx = stream.codec_context
     ctx.width, ctx.height = video.width, video.height
+    ctx.sample_aspect_ratio = Fraction(1)  # square pixels: an anamorphic source was scaled to its display shape
     ctx.time_base = Fraction(1) / video.fps
     ctx.gop_size = max(1, round(video.fps * 2))
     ctx.thread_count = _THREADS

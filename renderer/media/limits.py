@@ -18,7 +18,7 @@ DEFAULT_MAX_SECONDS = Fraction(3 * 3600)  # of rendered time
 
 @dataclass(frozen=True)
 class Limits:
-    max_side: int
+    max_side: int  # pixels, of the source's frames as stored and of the output's frames
     max_seconds: Fraction
 
 

@@ -15,12 +15,14 @@ from renderer.errors import MediaError
 
 @dataclass(frozen=True)
 class SourceInfo:
-    width: int  # as displayed: after the display rotation, if any
+    width: int  # as displayed, in square pixels: after the sample aspect ratio and the display rotation
     height: int
     fps: Fraction
     duration: Fraction  # seconds from the first video frame to the end of the last
     audio_channels: int  # 0 when the source has no audio
     video_codec: str
+    aspect: Fraction  # displayed width / height, exact (width and height are rounded to whole pixels)
+    frame_size: tuple[int, int]  # width x height as stored and decoded: before the SAR and the rotation
 
 
 def _open(path: Path) -> av.container.InputContainer:
@@ -61,17 +63,28 @@ def _probe(name: str, size: int, mtime_ns: int, inode: int) -> SourceInfo:
         duration = _duration(container, stream)
         if duration is None or duration <= 0:
             raise MediaError(f"{path}: cannot tell the video's duration")
-        width, height = ctx.width, ctx.height
+        # Anamorphic video stores pixels that are shown wider (or narrower) than tall: the
+        # displayed width is the stored width times the sample aspect ratio, then the
+        # display rotation turns the picture upright.
+        shown_w, shown_h = ctx.width * _sample_aspect_ratio(stream), Fraction(ctx.height)
         if _first_frame_turns(path, container, stream) % 2:
-            width, height = height, width
+            shown_w, shown_h = shown_h, shown_w
         return SourceInfo(
-            width=width,
-            height=height,
+            width=max(1, round(shown_w)),
+            height=max(1, round(shown_h)),
             fps=Fraction(fps),
             duration=duration,
             audio_channels=container.streams.audio[0].codec_context.channels if container.streams.audio else 0,
             video_codec=ctx.name,
+            aspect=shown_w / shown_h,
+            frame_size=(ctx.width, ctx.height),
         )
+
+
+def _sample_aspect_ratio(stream: av.video.stream.VideoStream) -> Fraction:
+    """The container's SAR, else the codec's (FFmpeg's guess); 1 when neither says (or says nonsense)."""
+    sar = stream.sample_aspect_ratio
+    return Fraction(sar) if sar and sar > 0 else Fraction(1)
 
 
 def _first_frame_turns(path: Path, container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:

@@ -196,17 +196,34 @@ def _over_limits(loaded: LoadedProject, info: SourceInfo, rendered: Fraction) ->
 
     limit = limits()
     found = []
-    if max(info.width, info.height) > limit.max_side:
+    if max(info.frame_size) > limit.max_side:
         found.append(Problem(loaded.position("source"), (
-            f"source: {info.width}x{info.height} frames are larger than the limit of {limit.max_side} pixels a side "
+            f"source: {info.frame_size[0]}x{info.frame_size[1]} frames are larger than the limit of {limit.max_side} pixels a side "
             "(VBR_MAX_FRAME_SIZE raises it)"
         )))
+    else:
+        found.extend(_output_size_problems(loaded, info, limit.max_side))
     if rendered > limit.max_seconds:
         found.append(Problem(loaded.position("trim") if "trim" in loaded.located.data else loaded.position("source"), (
             f"the render would be {format_seconds(rendered)} long, over the limit of {format_seconds(limit.max_seconds)} "
             "(trim it, or raise VBR_MAX_DURATION)"
         )))
     return found
+
+
+def _output_size_problems(loaded: LoadedProject, info: SourceInfo, max_side: int) -> list[Problem]:
+    """Output frames the encoder would refuse, found before anything is decoded or inferred."""
+    from renderer.media.frame_size import output_size, size_problem
+
+    resolution = loaded.project.export.resolution
+    width, height = output_size(resolution, info.height, info.aspect)
+    refused = size_problem(width, height, loaded.format, max_side)
+    if refused is None:
+        return []
+    return [Problem(loaded.position("export", "resolution"), (
+        f"export.resolution: {resolution} makes {width}x{height} frames of this {info.width}x{info.height} source, "
+        f"{refused}: choose a lower resolution"
+    ))]
 
 
 def check_against_source(loaded: LoadedProject) -> LoadedProject:
