@@ -31,13 +31,16 @@ def make_clip(
     rotation: int = 0,
     audio_seconds: float | None = None,
     sar: Fraction | None = None,
+    loudness: float = 0.3,
+    audio_codec: str = "aac",
 ) -> Path:
     """A green field with a red square (the 'subject'); frame i carries i in its top row.
 
     Eight 8x8 blocks along the top-left edge spell i in binary (white = 1), so
     tests can tell which source frame an output frame shows, through any codec.
     `sar` stores the frames anamorphic (shown `sar` times as wide as stored).
-    Audio is a 440 Hz tone, as long as the video unless `audio_seconds` says otherwise.
+    Audio is a 440 Hz tone of peak `loudness` on every channel (`audio_channels`: 1, 2, 4
+    quad, 6 for 5.1, 8 for 7.1), as long as the video unless `audio_seconds` says otherwise.
     """
     width, height = size
     frames = round(seconds * fps)
@@ -51,8 +54,8 @@ def make_clip(
             stream.codec_context.sample_aspect_ratio = sar
         astream = None
         if audio:
-            layout = "mono" if audio_channels == 1 else "stereo"
-            astream = container.add_stream("aac", rate=48000, layout=layout)
+            layout = {1: "mono", 2: "stereo", 4: "quad", 6: "5.1", 8: "7.1"}[audio_channels]
+            astream = container.add_stream(audio_codec, rate=48000, layout=layout)
         for i in range(frames):
             image = np.empty((height, width, 3), dtype=np.uint8)
             image[...] = GREEN
@@ -73,11 +76,11 @@ def make_clip(
         if astream is not None:
             total = round((seconds if audio_seconds is None else audio_seconds) * 48000)
             t = np.arange(total) / 48000
-            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            channels = 1 if audio_channels == 1 else 2
+            tone = (loudness * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             for start in range(0, total, 1024):
-                block = np.tile(tone[start : start + 1024], (channels, 1))
-                aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=astream.layout.name)
+                # Interleaved: PyAV's from_ndarray cannot take 8 planes.
+                block = np.repeat(tone[start : start + 1024], audio_channels)[None]
+                aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="flt", layout=astream.layout.name)
                 aframe.sample_rate = 48000
                 aframe.pts = start
                 for packet in astream.encode(aframe):

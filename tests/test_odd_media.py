@@ -1,15 +1,17 @@
-"""Media that come out wrong: anamorphic sources, frame sizes the encoders refuse."""
+"""Media that come out wrong: anamorphic sources, surround downmixes, frame sizes the encoders refuse."""
 
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from helpers import make_clip, read_video, save_png
+from helpers import make_clip, read_audio, read_video, save_png
+from renderer.media.audio import audio_blocks
 
 PROJECT = """version: 1
 source: {source}
@@ -101,6 +103,35 @@ def test_previews_of_an_anamorphic_source_have_its_display_shape(vbr, redness_mo
     assert vbr("preview", path, "--sheet", "1", "-o", tmp_path / "sheet.png").code == 0
     _, _, width, height = box(red(read_png(tmp_path / "sheet.png")))
     assert abs(width / height - 2) < 0.1  # a 320 px wide thumbnail of the 1280x480 frame
+
+
+# --- surround sources ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channels,container", [(6, "mp4"), (6, "webm"), (8, "mp4"), (4, "webm")])
+def test_a_loud_surround_source_mixes_down_within_full_scale(vbr, redness_model, tmp_path, channels, container):
+    """A 0.8-peak tone on every channel, stored losslessly: the stereo mix keeps it at 0.8, not 1.93."""
+    source = make_clip(tmp_path / "surround.mkv", seconds=0.4, audio_channels=channels, loudness=0.8, audio_codec="flac")
+    path = write_project(tmp_path, redness_model, source, path=f"out/o.{container}", background="{type: color}")
+    assert vbr("render", "-q", path).code == 0
+    sound = read_audio(tmp_path / f"out/o.{container}")
+    assert sound is not None and sound.channels == 2
+    assert np.abs(sound.samples).max() <= 1.0  # before: 2.0 out of the MP4, 1.05 out of the WebM
+    middle = sound.samples[:, sound.rate // 10 : -sound.rate // 10]  # away from the codec's ramps
+    peaks = np.abs(middle).max(axis=1)
+    assert (peaks >= 0.7).all(), peaks  # still the tone, at about its level
+
+
+def test_a_lossy_surround_source_decoding_over_full_scale_is_clipped_in_the_mix(tmp_path):
+    """AAC decodes a loud 5.1 tone up to ~40% over full scale; the mix handed to the encoder stays in range."""
+    source = make_clip(tmp_path / "surround.mp4", seconds=0.5, audio_channels=6, loudness=0.8)
+    with av.open(str(source)) as container:
+        decoded = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    assert np.abs(decoded).max() > 1.0  # the source itself is over: otherwise this test shows nothing
+    blocks = audio_blocks(source, Fraction(0), "stereo")  # endless: the source's 0.5 s, then silence
+    mixed = np.concatenate(list(islice(blocks, 24)), axis=1)[:, :24_000]
+    assert mixed.shape == (2, 24_000)
+    assert np.abs(mixed).max() <= 1.0 and np.abs(mixed).max() >= 0.7
 
 
 # --- frame sizes the encoders refuse -----------------------------------------------------------

@@ -18,6 +18,10 @@ from renderer.errors import MediaError
 
 RATE = 48_000
 _CHUNK = 4800  # samples per frame handed to the encoder (0.1 s)
+# swresample mixes a wider layout down with FFmpeg's matrix (centre and surrounds at -3 dB,
+# LFE left out), whose gains into one output channel add up to more than 1: 2.41 for 5.1
+# to stereo. Scaled so they add up to at most 1, a mix of in-range channels stays in range.
+_DOWNMIX = {"rematrix_maxval": "1.0"}
 
 
 def _samples(path: Path, start: Fraction, layout: str) -> Iterator[tuple[int, np.ndarray]]:
@@ -28,21 +32,28 @@ def _samples(path: Path, start: Fraction, layout: str) -> Iterator[tuple[int, np
         origin = Fraction(video.start_time or 0) * video.time_base if video else Fraction(0)
         if start > 1:
             container.seek(int((origin + start - 1) / stream.time_base), stream=stream, backward=True)
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=RATE)
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=RATE, options=_DOWNMIX)
+        # A lossy source can decode a little over full scale (a loud 5.1 AAC track, by up to
+        # 40%), and its mix with it: the mix is clipped there, never handed on louder.
+        mixing = stream.codec_context.channels > av.AudioLayout(layout).nb_channels
         position: int | None = None
         for frame in container.decode(stream):
             if position is None:
                 begin = Fraction(frame.pts) * stream.time_base - origin if frame.pts is not None else Fraction(0)
                 position = round((begin - start) * RATE)
             for out in resampler.resample(frame):
-                block = out.to_ndarray()
+                block = _clipped(out.to_ndarray(), mixing)
                 yield position, block
                 position += block.shape[1]
         for out in resampler.resample(None):
-            block = out.to_ndarray()
+            block = _clipped(out.to_ndarray(), mixing)
             if position is not None:
                 yield position, block
                 position += block.shape[1]
+
+
+def _clipped(block: np.ndarray, mixing: bool) -> np.ndarray:
+    return np.clip(block, -1.0, 1.0) if mixing else block
 
 
 def audio_blocks(path: Path, start: Fraction, layout: str) -> Iterator[np.ndarray]:
