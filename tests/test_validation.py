@@ -165,7 +165,7 @@ def test_export_onto_the_source_or_the_project(project, tmp_path: Path):
     path = project("source: media/clip.mp4\nexport: {path: project.webm, format: webm}\n")
     path.rename(tmp_path / "project.webm")
     assert file_problems(tmp_path / "project.webm") == [
-        f"{tmp_path / 'project.webm'}:2:16: export.path is the project file itself"
+        f"{tmp_path / 'project.webm'}:2:16: export.path is the project file: it would be overwritten"
     ]
 
 

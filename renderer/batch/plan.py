@@ -1,8 +1,8 @@
 """Every row of a batch resolved, validated and compiled before anything renders.
 
 A row that cannot render (a bad value, an export path outside the output
-directory, an output another row also writes) becomes a RowFailed with its
-line in the rows file; the rest become jobs. Jobs that share a source and a
+directory, an output another row also writes or reads) becomes a RowFailed
+with its line in the rows file; the rest become jobs. Jobs that share a source and a
 model share a matte group: the masks one of them computes serve the others.
 """
 
@@ -15,11 +15,11 @@ from typing import Any, Callable
 
 from renderer.batch.rows import Row, read_rows
 from renderer.digest import digest_of, file_sha256
-from renderer.errors import Position, Problem, ProjectError, VbrError
+from renderer.errors import Position, Problem, ProjectError, UsageError, VbrError
 from renderer.events import RowFailed
 from renderer.graph.nodes import Encode, Matte
-
-MANIFEST_NAME = "batch-manifest.json"
+from renderer.outputs import BATCH_MANIFEST as MANIFEST_NAME
+from renderer.outputs import Named, identities, manifest_path, target_problem
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class BatchPlan:
     project_sha256: str  # the template's bytes, recorded in each render manifest
     jobs: tuple[Job, ...]
     failures: tuple[RowFailed, ...]
+    unchecked: tuple[int, ...] = ()  # lines never looked at: --fail-fast stopped at a bad row before them
 
     @property
     def manifest_path(self) -> Path:
@@ -67,35 +68,45 @@ def plan_batch(
     from renderer.project.load import template_variables
 
     out_dir = out_dir.resolve()
+    batch_inputs: list[Named] = [("the template", template), ("the rows file", rows_file)]
+    refused = target_problem(out_dir / MANIFEST_NAME, batch_inputs)
+    if refused is not None:
+        raise UsageError(f"vbr batch: the batch manifest {out_dir / MANIFEST_NAME} {refused}")
     rows = read_rows(rows_file, set(template_variables(template)))
     if not rows:
         raise ProjectError([Problem(Position(str(rows_file), 1, 1), "the rows file has no rows")])
     jobs: list[Job] = []
     failures: list[RowFailed] = []
+    inputs: dict[int, list[Named]] = {}  # per row: the files it reads
+    unchecked: list[int] = []
     for row in rows:
+        if fail_fast and failures:
+            unchecked.append(row.line)
+            continue
         try:
-            loaded = _load_row(template, row, out_dir)
+            loaded = _load_row(template, row, out_dir, rows_file)
+            inputs[row.line] = loaded.inputs()
             graph = compile_project(loaded, hashes(loaded), device=device)
             ensure_installed(graph.find(Matte).model, pull_missing=pull_missing)
         except VbrError as exc:
             failures.append(RowFailed(row.line, _row_message(rows_file, row.line, exc), exc.exit_code))
-            if fail_fast:
-                break
         else:
             jobs.append(Job(row.line, graph, _group(graph)))
     if not (fail_fast and failures):
         jobs, clashes = _split_shared_outputs(jobs, rows_file)
         failures.extend(clashes)
+        jobs, clashes = _split_outputs_read_by_others(jobs, inputs, rows_file)
+        failures.extend(clashes)
     failures.sort(key=lambda failure: failure.row)
-    return BatchPlan(template, rows_file, out_dir, file_sha256(template), tuple(jobs), tuple(failures))
+    return BatchPlan(template, rows_file, out_dir, file_sha256(template), tuple(jobs), tuple(failures), tuple(unchecked))
 
 
-def _load_row(template: Path, row: Row, out_dir: Path) -> Any:
+def _load_row(template: Path, row: Row, out_dir: Path, rows_file: Path) -> Any:
     from renderer.project.load import load_project
 
     if row.problems:
         raise ProjectError([Problem(None, problem) for problem in row.problems])
-    loaded = load_project(template, values=row.values, export_base=out_dir)
+    loaded = load_project(template, values=row.values, export_base=out_dir, protected=(("the rows file", rows_file),))
     # resolve() has followed symlinks, so a link pointing out of the directory is caught too.
     if not loaded.export.is_relative_to(out_dir):
         raise ProjectError([Problem(None, f"export path {loaded.export} is outside the output directory {out_dir} (see --out-dir)")])
@@ -133,4 +144,30 @@ def _split_shared_outputs(jobs: list[Job], rows_file: Path) -> tuple[list[Job], 
             message = f"{rows_file}:{job.row}: output {output} is also the output of line {others}"
             clashes.append(RowFailed(job.row, message, 2, str(output)))
     kept.sort(key=lambda job: job.row)
+    return kept, clashes
+
+
+def _split_outputs_read_by_others(
+    jobs: list[Job], inputs: dict[int, list[Named]], rows_file: Path
+) -> tuple[list[Job], list[RowFailed]]:
+    """A row whose output (or its manifest) is another row's input fails: rows run in any order."""
+    readers: dict[object, list[tuple[str, int]]] = defaultdict(list)
+    for job in jobs:
+        for what, path in inputs[job.row]:
+            for key in identities(path):
+                readers[key].append((what, job.row))
+    kept: list[Job] = []
+    clashes: list[RowFailed] = []
+    for job in jobs:
+        found = [
+            f"{rows_file}:{job.row}: {name} {written} would overwrite {what} of line {row}"
+            for name, written in (("output", job.output), ("manifest", manifest_path(job.output)))
+            for key in identities(written)
+            for what, row in readers.get(key, ())
+            if row != job.row
+        ]
+        if found:
+            clashes.append(RowFailed(job.row, found[0], 2, str(job.output)))
+        else:
+            kept.append(job)
     return kept, clashes

@@ -1,9 +1,11 @@
-"""`vbr preview PROJECT (--at T | --sheet N) -o OUT.png`: stills before a long export."""
+"""`vbr preview PROJECT (--at T | --sheet N) -o OUT.png|OUT.jpg`: stills before a long export."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 from renderer.cli.common import (
     add_cache_options,
@@ -40,7 +42,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--at", metavar="TIME", help='a time on the output timeline: seconds or "[HH:]MM:SS[.mmm]"')
     which.add_argument("--sheet", metavar="N", type=int, help="a contact sheet of N evenly spaced frames")
-    parser.add_argument("-o", "--output", required=True, metavar="PNG", help="where to write the PNG")
+    parser.add_argument("-o", "--output", required=True, metavar="IMAGE", help="where to write the still: a .png, .jpg or .jpeg file")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     add_set_option(parser)
     add_device_options(parser)
@@ -49,11 +51,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from renderer.compose.sheet import contact_sheet
+    from renderer.compose.sheet import contact_sheet, flatten_on_checkerboard
     from renderer.graph.preview import frame_at, sheet_indices, stills
-    from renderer.media.image import write_png
+    from renderer.media.image import write_still
     from renderer.project.timecode import format_seconds, parse_timecode
 
     if args.sheet is not None and not 1 <= args.sheet <= 100:
@@ -61,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
     from renderer.graph.compile import compile_project
     from renderer.project.load import load_project
 
+    output = Path(args.output)
     root = cache_root(args)
     loaded = load_project(args.project, values=set_values(args))
+    _check_output(output, loaded)
     hashes = input_hashes(loaded, root, _warn)
     device, threads = device_of(args), threads_of(args)
     graph = compile_project(loaded, hashes, device=device)
@@ -80,11 +82,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         indices = sheet_indices(args.sheet, total)
     frames, counts = stills(loaded, hashes, indices, root, emit=_show_warnings, device=device, threads=threads)
-    output = Path(args.output)
-    if args.at is not None:
-        write_png(output, frames[0].image)
-    else:
-        write_png(output, contact_sheet([(f.time, f.image) for f in frames], format_seconds))
+    image = frames[0].image if args.at is not None else contact_sheet([(f.time, f.image) for f in frames], format_seconds)
+    if output.suffix.lower() != ".png":
+        image = flatten_on_checkerboard(image)  # JPEG has no alpha: show transparency as the sheet does
+    write_still(output, image)
     if args.json:
         write_json({
             "event": "done", "output": str(output.resolve()), "frames": [f.index for f in frames],
@@ -95,3 +96,16 @@ def run(args: argparse.Namespace) -> int:
         what = f"frame {frames[0].index} ({format_seconds(frames[0].time)})" if args.at is not None else f"{len(frames)} frames"
         print(f"wrote {output}: {what}, {counts.inferred} inferred, {counts.cached} from cache")
     return 0
+
+
+def _check_output(output: Path, loaded: Any) -> None:
+    """Before any work: a still may replace an earlier still, never the project's inputs nor its export."""
+    from renderer.media.image import STILL_FORMATS
+    from renderer.outputs import manifest_path, target_problem
+
+    render_outputs = [("the export file (export.path)", loaded.export), ("the export's manifest", manifest_path(loaded.export))]
+    refused = target_problem(output, [*loaded.inputs(), *render_outputs])
+    if refused is None and output.suffix.lower() not in STILL_FORMATS:
+        refused = "is not a .png, .jpg or .jpeg file: a preview is written as one of those"
+    if refused is not None:
+        raise UsageError(f"vbr preview: -o {output} {refused}")

@@ -14,13 +14,9 @@ from typing import Any
 from renderer.atomic import write_json_atomic
 from renderer.digest import file_sha256
 from renderer.graph.nodes import Encode, Matte
+from renderer.outputs import manifest_path
 
 FORMAT = 1
-SUFFIX = ".manifest.json"
-
-
-def manifest_path(output: Path) -> Path:
-    return output.with_name(output.name + SUFFIX)
 
 
 def ffmpeg_version() -> str:

@@ -6,7 +6,6 @@ cross-field rules -> checks against the file system and the probed source.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +15,7 @@ import pydantic
 
 from renderer.errors import MediaError, Position, Problem, ProjectError
 from renderer.matting.registry import MODELS
+from renderer.outputs import Named, reserved_name, target_problem
 from renderer.project.models import ModelSettings, Project
 from renderer.project.rules import cross_field_findings, export_format
 from renderer.project.templating import Declared, declarations, resolve
@@ -47,6 +47,20 @@ class LoadedProject:
 
     def position(self, *path: Any):
         return self.located.value_at(tuple(path))
+
+    def inputs(self) -> list[Named]:
+        """Every file the project reads, named as the user knows it: none may be written over."""
+        return input_files(self.file, self.source, self.image, self.fonts, self.model_path)
+
+
+def input_files(file: Path, source: Path, image: Path | None, fonts: tuple[Path | None, ...], model: Path | None) -> list[Named]:
+    named: list[Named] = [("the project file", file), ("the source file", source)]
+    if image is not None:
+        named.append(("the background image", image))
+    named.extend((f"the font of text[{i}]", font) for i, font in enumerate(fonts) if font is not None)
+    if model is not None:
+        named.append(("the model file (model.path)", model))
+    return named
 
 
 def read_text(file: Path) -> str:
@@ -124,24 +138,19 @@ def _mapping(located: Located) -> Located:
     return located
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def load_project(
     file: Path | str,
     *,
     values: dict[str, Any] | None = None,
     export_base: Path | None = None,
     probe_source: bool = True,
+    protected: tuple[Named, ...] = (),
 ) -> LoadedProject:
     """Everything `vbr validate` checks; the result is safe to compile.
 
     `values` fill the template's variables; `export_base` is where a relative
-    export path lands (default: beside the project file; vbr batch --out-dir).
+    export path lands (default: beside the project file; vbr batch --out-dir);
+    `protected`: other files the export must not overwrite (a batch's rows file).
     """
     file = Path(file)
     display = str(file)
@@ -163,13 +172,6 @@ def load_project(
         if font is not None and not font.is_file():
             problems.append(Problem(located.value_at(("text", i, "font")), f"text[{i}].font: no such file: {font}"))
         fonts.append(font)
-    where = located.value_at(("export", "path"))
-    if export == source or _same_file(export, source):
-        problems.append(Problem(where, "export.path is the source file: it would be overwritten"))
-    elif export == file.resolve():
-        problems.append(Problem(where, "export.path is the project file itself"))
-    elif export.is_dir():
-        problems.append(Problem(where, f"export.path is a directory: {export}"))
     settings = project.model_settings
     model_path = None
     if settings.path is not None:
@@ -181,6 +183,10 @@ def load_project(
         problems.append(
             Problem(located.value_at(path), f"model: unknown model '{settings.name}' (available: {', '.join(sorted(MODELS))}; or give model.path)")
         )
+    inputs = [*input_files(file.resolve(), source, image, tuple(fonts), model_path), *protected]
+    refused = target_problem(export, inputs, with_manifest=True) or reserved_name(export)
+    if refused is not None:
+        problems.append(Problem(located.value_at(("export", "path")), f"export.path {refused}"))
     if problems:
         raise ProjectError(problems)
     loaded = LoadedProject(
