@@ -277,3 +277,75 @@ def test_cache_dir_flag_and_env(project, vbr, redness_model, tmp_path, monkeypat
     assert len(list((tmp_path / "flag" / "masks-v1").glob("*/*"))) == 5
     monkeypatch.setenv("VBR_CACHE_DIR", str(tmp_path / "env"))
     assert vbr("cache", "info", "--json").events[0]["location"] == str(tmp_path / "env")
+
+
+# --- what cache maintenance may delete (issue 11) ---------------------------------------------------
+
+SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+REFUSED = "is not marked as vbr's cache (no CACHEDIR.TAG) and holds other files (notes.txt, photos-v1, thesis-v2)"
+
+
+def add_user_files(root: Path) -> dict[Path, str]:
+    """A user's own things, two of them in folders named like vbr's namespaces (`name-vN`)."""
+    files = {root / "photos-v1/2023/img.jpg": "a photo", root / "thesis-v2/ch1.tex": "a chapter", root / "notes.txt": "notes"}
+    for path, body in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+    return files
+
+
+def unchanged(files: dict[Path, str]) -> bool:
+    return all(path.is_file() and path.read_text(encoding="utf-8") == body for path, body in files.items())
+
+
+def masks(root: Path) -> int:
+    return len(list((root / "masks-v1").glob("*/*")))
+
+
+def test_an_unmarked_folder_of_other_files_is_never_pruned_or_cleared(project, vbr, redness_model, tmp_path):
+    stuff = tmp_path / "stuff"
+    files = add_user_files(stuff)
+    path = project(text(redness_model, trim="{start: 0, end: 0.2}"))
+    # The automatic prune after a render (and after a batch) warns and leaves the folder alone.
+    rendered = vbr("render", "-q", "--cache-dir", stuff, "--cache-max-size", "1", path)
+    assert rendered.code == 0 and unchanged(files)
+    assert rendered.err == f"vbr: warning: cache not pruned: {stuff} {REFUSED}; " \
+        "vbr deletes nothing there: give vbr a cache directory of its own (--cache-dir, VBR_CACHE_DIR)\n"
+    assert len(read_video(tmp_path / "out/o.webm").frames) == 5 and masks(stuff) == 5
+    template = tmp_path / "t.yaml"
+    template.write_text(text(redness_model, trim="{start: 0.2, end: 0.4}", export='{path: "${name}.webm"}')
+                        + "vars: {name: {type: string}}\n", encoding="utf-8")
+    (tmp_path / "rows.csv").write_text("name\nb\n", encoding="utf-8")
+    batch = vbr("batch", "-q", "--cache-dir", stuff, "--cache-max-size", "1", template, tmp_path / "rows.csv")
+    assert batch.code == 0 and batch.err.startswith(f"vbr: warning: cache not pruned: {stuff} {REFUSED}")
+    assert masks(stuff) == 10
+    # The commands refuse, with a usage error.
+    for action in (["prune", "--max-size", "1000"], ["clear"]):
+        result = vbr("cache", *action, "--cache-dir", stuff)
+        assert result.code == 2 and result.out == "" and result.err.startswith(f"vbr cache {action[0]}: {stuff} {REFUSED}")
+    assert unchanged(files) and masks(stuff) == 10
+    assert not (stuff / "CACHEDIR.TAG").exists()  # never marked: backup tools keep backing it up
+
+
+def test_vbr_marks_its_cache_and_deletes_only_the_namespaces_it_knows(project, vbr, redness_model, tmp_path):
+    root = tmp_path / "new" / "cache"
+    path = project(text(redness_model, trim="{start: 0, end: 0.2}"))
+    done(vbr("render", "--json", "--cache-dir", root, path))
+    assert (root / "CACHEDIR.TAG").read_text(encoding="ascii").startswith(SIGNATURE + "\n")
+    files = add_user_files(root)  # put there later, by hand
+    assert vbr("cache", "prune", "--max-size", "0", "--cache-dir", root).code == 0
+    assert masks(root) == 0 and unchanged(files)
+    done(vbr("render", "--json", "--force", "--cache-dir", root, path))
+    cleared = vbr("cache", "clear", "--cache-dir", root)
+    assert cleared.code == 0 and cleared.out.startswith("cleared ")
+    assert unchanged(files) and sorted(p.name for p in root.iterdir()) == ["CACHEDIR.TAG", "notes.txt", "photos-v1", "thesis-v2"]
+
+
+def test_a_cache_from_before_tags_is_adopted(project, vbr, redness_model, tmp_path):
+    """An unmarked directory holding vbr's namespaces and nothing else is an older vbr's cache."""
+    root = tmp_path / "old"
+    path = project(text(redness_model, trim="{start: 0, end: 0.2}"))
+    done(vbr("render", "--json", "--cache-dir", root, path))
+    (root / "CACHEDIR.TAG").unlink()
+    assert vbr("cache", "prune", "--max-size", "0", "--cache-dir", root).code == 0
+    assert masks(root) == 0 and (root / "CACHEDIR.TAG").read_text(encoding="ascii").startswith(SIGNATURE + "\n")

@@ -72,9 +72,9 @@ def run_batch(
     finally:
         log.write_manifest()
     if cache_root is not None and max_cache_bytes is not None and log.inferred:
-        from renderer.cache.maintenance import prune
+        from renderer.cache.maintenance import prune_after_render
 
-        prune(cache_root, max_cache_bytes)
+        prune_after_render(cache_root, max_cache_bytes, lambda message: emit(WarningEvent(message)))
     summary = log.summary(round(time.monotonic() - began, 3))
     emit(summary)
     return summary

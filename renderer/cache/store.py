@@ -8,6 +8,7 @@ go to a temporary file in the same directory and are renamed into place, so
 concurrent writers of one key replace one good copy with another.
 
 Reads touch the entry's mtime: pruning removes the least recently used first.
+The first write marks the cache directory as vbr's (see tag.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from renderer.cache.tag import NAMESPACES, mark
+
 FORMAT = 1
 _MAGIC = b"VBRC"
 _HEADER = struct.Struct(">4s32sQ")  # magic, sha256(payload), payload length
@@ -29,7 +32,11 @@ class Store:
     """One namespace of the cache. After an I/O failure it warns once and turns itself off."""
 
     def __init__(self, root: Path, namespace: str, warn: Callable[[str], None] | None = None):
+        if namespace not in NAMESPACES:
+            raise ValueError(f"cache namespace {namespace!r} is not in tag.NAMESPACES: maintenance would not know it")
+        self.root = root
         self.dir = root / f"{namespace}-v{FORMAT}"
+        self.marked = False  # the root checked (and marked when it is vbr's to mark) by this store
         self.warn = warn or (lambda message: None)
         self.enabled = True
         self.discarded = 0  # corrupt entries found and removed
@@ -64,6 +71,9 @@ class Store:
             return
         path = self.path(key)
         try:
+            if not self.marked:
+                mark(self.root)
+                self.marked = True
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TEMP_SUFFIX)
             try:

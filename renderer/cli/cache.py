@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from renderer.cli.common import add_cache_options, cache_root
 from renderer.cli.progress import write_json
@@ -24,9 +25,18 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from renderer.cache import maintenance
-    from renderer.cache.location import format_size, parse_size
 
     root = cache_root(args)
+    try:
+        return _act(args, root)
+    except maintenance.NotACache as exc:
+        raise UsageError(f"vbr cache {args.action}: {exc}") from None
+
+
+def _act(args: argparse.Namespace, root: Path) -> int:
+    from renderer.cache import maintenance
+    from renderer.cache.location import format_size, parse_size
+
     if args.action == "info":
         found = maintenance.info(root)
         if args.json:

@@ -86,9 +86,9 @@ def render(
     record = manifest.build(graph, file_sha256(output), project_sha256)
     manifest.write(output, record)
     if cache_root is not None and max_cache_bytes is not None and ctx.counts.inferred:
-        from renderer.cache.maintenance import prune
+        from renderer.cache.maintenance import prune_after_render
 
-        prune(cache_root, max_cache_bytes)
+        prune_after_render(cache_root, max_cache_bytes, lambda message: emit(WarningEvent(message)))
     counts = ctx.counts
     done = Done(
         str(output), ctx.frames, counts.inferred, counts.cached, counts.reused,
