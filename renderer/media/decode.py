@@ -7,14 +7,15 @@ pass per size a stage asks for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
 import av
 import numpy as np
-from av.video.reformatter import ColorRange, Colorspace, Interpolation
+from av.video.reformatter import ColorRange, Colorspace, Interpolation, VideoReformatter
 
 from renderer.errors import MediaError
 
@@ -45,11 +46,21 @@ class SourceFrame:
 
     `pts` (in the stream's time base) names the frame in cache keys: unlike an
     index it does not depend on where decoding started.
+
+    A frame is shared between threads (the matte stage may take a dedup
+    thumbnail of a reference frame that the compose stage is already scaling),
+    and PyAV frames are not safe for that: a reformat briefly rewrites the
+    source frame's colour tags and reuses one swscale context per frame, so two
+    at once crash the interpreter or mix their settings into each other's
+    pixels. Every conversion therefore holds the frame's lock and runs on a
+    fresh swscale context, which also makes its pixels independent of which
+    conversion ran before it.
     """
 
     time: Fraction
     pts: int
     _frame: av.VideoFrame
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def rgb(self, width: int, height: int, *, downscale: bool = False) -> np.ndarray:
         """H x W x 3 uint8, full-range RGB, scaled in the same pass.
@@ -60,20 +71,22 @@ class SourceFrame:
         `downscale` picks area averaging (for model inputs); otherwise Lanczos.
         """
         frame = self._frame
-        turns = quarter_turns(frame.rotation)
-        stored_w, stored_h = (height, width) if turns % 2 else (width, height)
         interpolation = Interpolation.AREA if downscale else Interpolation.LANCZOS
-        converted = frame.reformat(
-            width=stored_w,
-            height=stored_h,
-            format="rgb24",
-            src_colorspace=_frame_colorspace(frame),
-            dst_colorspace=Colorspace.ITU709,
-            src_color_range=ColorRange.JPEG if frame.color_range == ColorRange.JPEG else ColorRange.MPEG,
-            dst_color_range=ColorRange.JPEG,
-            interpolation=int(interpolation) | _SWS_EXACT,
-            threads=1,
-        )
+        with self._lock:  # everything that reads the PyAV frame, its tags included
+            turns = quarter_turns(frame.rotation)
+            stored_w, stored_h = (height, width) if turns % 2 else (width, height)
+            converted = VideoReformatter().reformat(
+                frame,
+                width=stored_w,
+                height=stored_h,
+                format="rgb24",
+                src_colorspace=_frame_colorspace(frame),
+                dst_colorspace=Colorspace.ITU709,
+                src_color_range=ColorRange.JPEG if frame.color_range == ColorRange.JPEG else ColorRange.MPEG,
+                dst_color_range=ColorRange.JPEG,
+                interpolation=int(interpolation) | _SWS_EXACT,
+                threads=1,
+            )
         rgb = converted.to_ndarray()
         return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
 
