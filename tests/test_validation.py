@@ -58,7 +58,7 @@ export: {path: out/o.webm, resolution: 4k}
         "p.yaml:1:10: version: unsupported version 2 (this vbr reads version 1)",
         "p.yaml:2:9: source: expected a string, got a number 5",
         "p.yaml:3:34: model.ema_alpha: 0 must be greater than 0",
-        'p.yaml:4:15: trim.start: \'1:2:3:4\' is not a timecode: seconds or "[HH:]MM:SS[.mmm]"',
+        'p.yaml:4:15: trim.start: \'1:2:3:4\' is not a timecode: seconds or "[HH:]MM:SS[.fff]"',
         "p.yaml:5:34: background.color: 'red' is not a colour \"#rrggbb\"",
         "p.yaml:6:40: export.resolution: '4k' is not one of: original, 1080p, 720p, 480p",
     ]

@@ -75,5 +75,6 @@ def _document_rows(text: str, display: str, variables: set[str]) -> list[Row]:
             rows.append(Row(line, {}, ("a row is a mapping of variable names to values",)))
             continue
         unknown = tuple(f"'{key}' names no variable of the template" for key in item if key not in variables)
-        rows.append(Row(line, {k: v for k, v in item.items() if k in variables}, unknown))
+        # A null (`name: ~`) is a value left out, as an empty CSV cell is: the default applies.
+        rows.append(Row(line, {k: v for k, v in item.items() if k in variables and v is not None}, unknown))
     return rows

@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("preview", help="write a still (or a contact sheet) of what the export will contain")
     parser.add_argument("project", metavar="PROJECT")
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--at", metavar="TIME", help='a time on the output timeline: seconds or "[HH:]MM:SS[.mmm]"')
+    which.add_argument("--at", metavar="TIME", help='a time on the output timeline: seconds or "[HH:]MM:SS[.fff]"')
     which.add_argument("--sheet", metavar="N", type=int, help="a contact sheet of N evenly spaced frames")
     parser.add_argument("-o", "--output", required=True, metavar="IMAGE", help="where to write the still: a .png, .jpg or .jpeg file")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")

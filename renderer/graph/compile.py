@@ -21,7 +21,12 @@ from renderer.project.timecode import parse_timecode
 
 
 def frame_count(duration: Fraction, fps: Fraction) -> int:
+    """Output frames for a span: its length in frames rounded to the nearest (halves up), at least one."""
     return max(1, floor(duration * fps + Fraction(1, 2)))
+
+
+def output_fps(project: Project, source_fps: Fraction) -> Fraction:
+    return source_fps if project.export.fps == "original" else Fraction(project.export.fps)
 
 
 def background_spec(project: Project) -> BackgroundSpec:
@@ -124,7 +129,7 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
     start = parse_timecode(project.trim.start)
     end = parse_timecode(project.trim.end) if project.trim.end is not None else info.duration
     end = min(end, info.duration)
-    fps = info.fps if project.export.fps == "original" else Fraction(project.export.fps)
+    fps = output_fps(project, info.fps)
     width, height = output_size(project.export.resolution, info.height, info.aspect)
     settings = project.model_settings
     total = frame_count(end - start, fps)

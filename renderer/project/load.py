@@ -19,8 +19,8 @@ from renderer.outputs import Named, reserved_name, target_problem
 from renderer.project.models import ModelSettings, Project
 from renderer.project.rules import cross_field_findings, export_format
 from renderer.project.templating import Declared, declarations, resolve
-from renderer.project.timecode import format_seconds, parse_timecode
-from renderer.project.validate import dotted, schema_problems
+from renderer.project.timecode import format_seconds, parse_timecode, seconds_apart
+from renderer.project.validate import dotted, schema_problems, unusable_numbers
 from renderer.project.yamlpos import Located, load_yaml
 
 if TYPE_CHECKING:
@@ -91,13 +91,30 @@ def parse_project(text: str, display: str, values: dict[str, Any] | None = None)
     try:
         project = Project.model_validate(located.data)
     except pydantic.ValidationError as exc:
-        raise ProjectError(
-            [Problem(located.value_at(tuple(e["loc"])), f"{dotted(tuple(e['loc']))}: {e['msg']}") for e in exc.errors()]
-        ) from None
+        raise ProjectError(_model_problems(exc, located)) from None
     findings = cross_field_findings(project)
     if findings:
         raise ProjectError([Problem(located.value_at(path), message) for path, message in findings])
     return project, located
+
+
+def _model_problems(exc: pydantic.ValidationError, located: Located) -> list[Problem]:
+    """pydantic's last word, for what the schema let through, at keys the user wrote.
+
+    A union's error path carries its branch names (`constrained-float`,
+    `ModelSettings`): only the parts naming a key or an index in the
+    document are kept, and one message per place.
+    """
+    found: dict[tuple[Any, ...], Problem] = {}
+    for error in exc.errors():
+        path: tuple[Any, ...] = ()
+        node: Any = located.data
+        for part in error["loc"]:
+            if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+                path, node = path + (part,), node[part]
+        message = error["msg"][:1].lower() + error["msg"][1:]
+        found.setdefault(path, Problem(located.value_at(path), f"{dotted(path)}: {message} (got {node!r})"))
+    return list(found.values())
 
 
 def _resolve_variables(located: Located, values: dict[str, Any]) -> Located:
@@ -133,8 +150,12 @@ def template_variables(file: Path | str) -> dict[str, Declared]:
 
 
 def _mapping(located: Located) -> Located:
+    """The document, if it is a mapping whose numbers are all usable (no .inf or .nan anywhere)."""
     if not isinstance(located.data, dict):
         raise ProjectError([Problem(located.value_at(()), "a project file is a mapping of keys (version, source, export, ...)")])
+    problems = unusable_numbers(located)
+    if problems:
+        raise ProjectError(problems)
     return located
 
 
@@ -258,18 +279,39 @@ def check_against_source(loaded: LoadedProject) -> LoadedProject:
     rendered = (min(parse_timecode(trim.end), info.duration) if trim.end is not None else info.duration) - start
     problems.extend(_over_limits(loaded, info, rendered))
     project = loaded.project
-    if project.fade and project.fade.fade_in + project.fade.fade_out > rendered:
-        problems.append(
-            Problem(
-                loaded.position("fade"),
-                f"fade in + out ({project.fade.fade_in + project.fade.fade_out:g} s) is longer than the render ({float(rendered):g} s)",
-            )
-        )
-    for i, overlay in enumerate(project.text):
-        if parse_timecode(overlay.start) >= rendered:
-            problems.append(
-                Problem(loaded.position("text", i, "start"), f"text[{i}].start is at or past the end of the render ({float(rendered):g} s)")
-            )
+    fades = parse_timecode(project.fade.fade_in) + parse_timecode(project.fade.fade_out) if project.fade else 0
+    if fades > rendered:  # exact: 0.007 + 0.003 is 0.01, not a float a hair above it
+        shown = seconds_apart(fades, rendered)
+        problems.append(Problem(loaded.position("fade"), f"fade in + out ({shown[0]} s) is longer than the render ({shown[1]} s)"))
+    problems.extend(_unseen_text(loaded, info.fps, rendered))
     if problems:
         raise ProjectError(problems)
     return replace(loaded, info=info)
+
+
+def _unseen_text(loaded: LoadedProject, source_fps: Fraction, rendered: Fraction) -> list[Problem]:
+    """Overlays no output frame would show: frame i (at i/fps) shows those with start <= i/fps < end."""
+    from math import ceil
+
+    from renderer.graph.compile import frame_count, output_fps
+
+    fps = output_fps(loaded.project, source_fps)
+    frames = frame_count(rendered, fps)
+    found = []
+    for i, overlay in enumerate(loaded.project.text):
+        start = parse_timecode(overlay.start)
+        first = ceil(start * fps)
+        end = min(ceil(parse_timecode(overlay.end) * fps), frames) if overlay.end is not None else frames
+        if first >= frames:
+            last = format_seconds(Fraction(frames - 1) / fps)
+            found.append(Problem(loaded.position("text", i, "start"), (
+                f"text[{i}].start ({format_seconds(start)}) is after the render's last frame ({last}, at {float(fps):g} fps): "
+                "it would never show"
+            )))
+        elif first >= end:
+            found.append(Problem(loaded.position("text", i), (
+                f"text[{i}] from {format_seconds(start)} to {format_seconds(parse_timecode(overlay.end))} falls between two "
+                f"frames at {float(fps):g} fps (the frame before is at {format_seconds(Fraction(first - 1) / fps)}, the next at "
+                f"{format_seconds(Fraction(first) / fps)}): no frame would show it"
+            )))
+    return found

@@ -19,11 +19,12 @@ MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 Timecode = Annotated[
     Union[Annotated[float, Field(ge=0)], Annotated[str, Field(pattern=TIMECODE_PATTERN)]],
-    Field(description='Seconds (a number, or a string such as "2.5") or "[HH:]MM:SS[.mmm]".'),
+    Field(description='Seconds (a number, or a string such as "2.5", "0.2000" or "1.5e1") or "[HH:]MM:SS[.fff]".'),
 ]
 HexColor = Annotated[str, Field(pattern=HEX_COLOR_PATTERN, description='"#rrggbb".')]
 HexRGBA = Annotated[str, Field(pattern=HEX_RGBA_PATTERN, description='"#rrggbb" or "#rrggbbaa" (aa: opacity).')]
 Unit = Annotated[float, Field(ge=-1, le=1)]
+FilePath = Annotated[str, Field(min_length=1)]  # "" would name the project's own folder
 ModelName = Annotated[
     str,
     Field(pattern=MODEL_NAME_PATTERN, description="A model from the registry (`u2netp` is embedded)."),
@@ -45,7 +46,7 @@ class ModelSettings(_Strict):
     """
 
     name: ModelName = "u2netp"
-    path: Union[str, None] = Field(
+    path: Union[FilePath, None] = Field(
         None, description="Your own ONNX model, relative to the project file, instead of a registry name."
     )
     input_size: Union[Annotated[int, Field(ge=8, le=4096)], Annotated[list[Annotated[int, Field(ge=8, le=4096)]], Field(min_length=2, max_length=2)], None] = Field(
@@ -101,7 +102,7 @@ class BlurBackground(_Strict):
 
 class ImageBackground(_Strict):
     type: Literal["image"]
-    image: str = Field(description="Image file (PNG, JPEG, WebP), relative to the project file.")
+    image: FilePath = Field(description="Image file (PNG, JPEG, WebP), relative to the project file.")
     fit: Literal["cover", "contain"] = Field(
         "cover", description="cover: fill and crop; contain: fit inside, black bars."
     )
@@ -155,7 +156,7 @@ class TextOverlay(_Strict):
     """One caption or name plate, drawn for a time range of the output."""
 
     text: str = Field(min_length=1, description="UTF-8; \\n starts a new line.")
-    font: str = Field("default", description="`default` (the bundled Noto Sans) or a .ttf/.otf file.")
+    font: FilePath = Field("default", description="`default` (the bundled Noto Sans) or a .ttf/.otf file.")
     size: float = Field(48, gt=0, le=1000, description="Font size in output pixels.")
     color: HexRGBA = "#ffffff"
     position: Union[NamedPosition, Point] = "bottom-left"
@@ -181,7 +182,7 @@ class Fade(_Strict):
 class Export(_Strict):
     """Where and how the result is written."""
 
-    path: str = Field(description="Output file, relative to the project file; parent directories are created.")
+    path: FilePath = Field(description="Output file, relative to the project file; parent directories are created.")
     format: Union[Literal["webm", "mp4"], None] = Field(
         None, description="webm (VP9, alpha when transparent) or mp4 (H.264). Default: from the extension."
     )
@@ -219,7 +220,7 @@ class Project(_Strict):
         description="Template variables, set with --set NAME=VALUE or a vbr batch rows file.",
         json_schema_extra={"additionalProperties": False},
     )
-    source: str = Field(description="Source video, relative to the project file.")
+    source: FilePath = Field(description="Source video, relative to the project file.")
     model: Union[ModelName, ModelSettings] = Field(
         default_factory=ModelSettings, description="A model name, or settings for it."
     )

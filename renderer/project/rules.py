@@ -55,18 +55,19 @@ def _model_findings(project: Project) -> list[Finding]:
         return []
     settings = project.model
     given = settings.model_fields_set
+    # A key written as null counts as left out, as everywhere "none" is its default.
     if settings.path is None:
         return [
             (("model", key), f"model.{key} applies only to a model given by path (registry models define their own)")
             for key in _CUSTOM_ONLY
-            if key in given
+            if getattr(settings, key) is not None
         ]
     findings: list[Finding] = []
     if "name" in given:
         findings.append((("model", "name"), "model: give name (a registry model) or path (your own ONNX file), not both"))
     for key in ("input_size", "activation"):
-        if key not in given:
-            findings.append((("model", "path"), f"model.{key} is required with model.path"))
+        if getattr(settings, key) is None:
+            findings.append((("model", key if key in given else "path"), f"model.{key} is required with model.path"))
     std = settings.std or []
     if any(v == 0 for v in std):
         findings.append((("model", "std"), "model.std: a standard deviation of 0 would divide by zero"))

@@ -21,6 +21,7 @@ from renderer.project.yamlpos import Located
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_NON_FINITE = re.compile(r"[+-]?\.?(nan|inf|infinity)", re.IGNORECASE)  # Python's and YAML's spellings
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COLOR = re.compile(HEX_RGBA_PATTERN)
 _TRUE = {"true", "yes", "on", "1"}
@@ -61,7 +62,7 @@ def coerce(var: Declared, value: Any) -> Any:
     kind = var.type
     wrong = ValueError(f"variable '{var.name}' is {_expected(var)}, not {value!r}")
     if kind == "number":
-        return _number(value, wrong)
+        return _number(value, wrong, ValueError(f"variable '{var.name}': {value!r} is not a finite number"))
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -90,24 +91,26 @@ def _expected(var: Declared) -> str:
     return _WHAT.get(var.type, f"a {var.type}")
 
 
-def _number(value: Any, wrong: ValueError) -> int | float:
-    """Plain decimal numbers only: no nan, inf or 1_000; integers stay exact."""
+def _number(value: Any, wrong: ValueError, infinite: ValueError) -> int | float:
+    """Plain decimal numbers only: no 1_000, and nothing infinite; integers stay exact."""
     if isinstance(value, bool):
         raise wrong
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise wrong
+            raise infinite
         return value
     text = str(value).strip()
     if _INTEGER.fullmatch(text):
         return int(text)
+    if _NON_FINITE.fullmatch(text):
+        raise infinite
     if not _DECIMAL.fullmatch(text):
         raise wrong
     number = float(text)
-    if not math.isfinite(number):
-        raise wrong
+    if not math.isfinite(number):  # 1e999
+        raise infinite
     return int(number) if number.is_integer() and "." not in text else number
 
 

@@ -8,6 +8,7 @@ narrowed to the branch the user meant, so the message is about that branch.
 from __future__ import annotations
 
 import difflib
+import math
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -21,7 +22,7 @@ from renderer.project.timecode import TIMECODE_PATTERN
 from renderer.project.yamlpos import Located
 
 _PATTERN_NAMES = {
-    TIMECODE_PATTERN: 'a timecode: seconds or "[HH:]MM:SS[.mmm]"',
+    TIMECODE_PATTERN: 'a timecode: seconds or "[HH:]MM:SS[.fff]"',
     HEX_COLOR_PATTERN: 'a colour "#rrggbb"',
     HEX_RGBA_PATTERN: 'a colour "#rrggbb" or "#rrggbbaa"',
     MODEL_NAME_PATTERN: "a model name (lower-case letters, digits, '.', '_', '-')",
@@ -44,9 +45,16 @@ _BOUNDS = {
 }
 
 
+# pydantic's strict mode takes only a whole int as an integer; JSON Schema would take 1.0 too.
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
+)
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPES)
+
+
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(project_schema())
+    return _Validator(project_schema())
 
 
 def dotted(path: tuple[Any, ...]) -> str:
@@ -115,6 +123,11 @@ def _narrow(error: ValidationError) -> list[ValidationError] | None:
     return [e for e in error.context if e.relative_schema_path[0] == chosen]
 
 
+def _null(name: str, wanted: str) -> str:
+    """`key:` with nothing after it (or `~`, `null`) where a value must go."""
+    return f"{name}: a value is required here, not null (expected {wanted})"
+
+
 def _union_message(error: ValidationError) -> tuple[tuple[Any, ...], str]:
     path = tuple(error.absolute_path)
     branches = error.validator_value
@@ -123,8 +136,13 @@ def _union_message(error: ValidationError) -> tuple[tuple[Any, ...], str]:
         allowed = ", ".join(consts)
         if "type" not in error.instance:
             return path, f"{dotted(path)}: missing 'type' (one of: {allowed})"
+        if error.instance["type"] is None:
+            return path + ("type",), _null(dotted(path + ("type",)), f"one of: {allowed}")
         return path + ("type",), f"{dotted(path + ('type',))}: {error.instance['type']!r} is not one of: {allowed}"
-    wanted = " or ".join(sorted({_JSON_TYPES.get(t, t) for b in branches for t in _branch_types(b)}))
+    types = {_JSON_TYPES.get(t, t) for b in branches for t in _branch_types(b)}
+    if error.instance is None:
+        return path, _null(dotted(path), " or ".join(sorted(types - {_JSON_TYPES["null"]})))
+    wanted = " or ".join(sorted(types))
     return path, f"{dotted(path)}: expected {wanted}, got {_JSON_TYPES.get(_kind(error.instance), _kind(error.instance))} {error.instance!r}"
 
 
@@ -163,7 +181,9 @@ def _problems(error: ValidationError, located: Located) -> Iterator[Problem]:
         for key in missing:
             yield Problem(located.value_at(path), f"{dotted(path + (key,))}: required key is missing")
         return
-    if kind == "const" and path == ("version",):
+    if error.instance is None:
+        message = _null(name, _wanted(error))
+    elif kind == "const" and path == ("version",):
         message = f"version: unsupported version {error.instance!r} (this vbr reads version 1)"
     elif kind == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
@@ -177,15 +197,60 @@ def _problems(error: ValidationError, located: Located) -> Iterator[Problem]:
         message = f"{name}: {error.instance!r} {_BOUNDS[kind]} {error.validator_value}"
     elif kind == "pattern":
         message = f"{name}: {error.instance!r} is not {_PATTERN_NAMES.get(error.validator_value, 'valid')}"
+    elif kind == "minLength" and error.instance == "" and path[-1] in _PATH_KEYS:
+        message = f"{name}: the path is empty"
     else:
         message = f"{name}: {error.message}"
     yield Problem(located.value_at(path), message)
 
 
+_PATH_KEYS = ("source", "path", "image", "font")
+
+
+def _wanted(error: ValidationError) -> str:
+    """What the schema asks for where a null was written, in words."""
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return " or ".join(_JSON_TYPES.get(t, t) for t in expected)
+    if error.validator == "enum":
+        return "one of: " + ", ".join(str(v) for v in error.validator_value)
+    if error.validator == "const":
+        return repr(error.validator_value)
+    return " or ".join(sorted(_JSON_TYPES.get(t, t) for t in _branch_types(error.schema))) or "a value"
+
+
+def unusable_numbers(located: Located) -> list[Problem]:
+    """Every .inf, -.inf and .nan in the document, and every integer too large for a float, located.
+
+    No setting takes them, and they slip past range checks (NaN compares false
+    with every bound), so they are refused before the schema sees the document.
+    """
+    problems: list[Problem] = []
+
+    def walk(value: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            spelled = ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+            problems.append(Problem(located.value_at(path), f"{dotted(path)}: {spelled} is not a finite number"))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _LARGEST:
+            problems.append(Problem(located.value_at(path), f"{dotted(path)}: a {len(str(abs(value)))}-digit number is too large"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, path + (i,))
+
+    walk(located.data, ())
+    return problems
+
+
+_LARGEST = int(1e300)  # well inside a float's range, far beyond any setting's
+
+
 @lru_cache(maxsize=8)
 def _key_validator(key: str) -> jsonschema.Draft202012Validator:
     schema = project_schema()
-    return jsonschema.Draft202012Validator({"$defs": schema["$defs"], **schema["properties"][key]})
+    return _Validator({"$defs": schema["$defs"], **schema["properties"][key]})
 
 
 def schema_problems(located: Located, key: str | None = None) -> list[Problem]:
@@ -195,6 +260,7 @@ def schema_problems(located: Located, key: str | None = None) -> list[Problem]:
         errors = _validator().iter_errors(located.data)
     else:
         errors = _key_validator(key).iter_errors(located.data[key])
+    nulls: set[tuple[Any, ...]] = set()  # a null breaks several keywords (enum, type): say it once
     for error in errors:
         if key is not None:
             error.path.appendleft(key)
@@ -202,7 +268,11 @@ def schema_problems(located: Located, key: str | None = None) -> list[Problem]:
             if isinstance(leaf, tuple):
                 path, message = leaf
                 problems.append(Problem(located.value_at(path), message))
+            elif leaf.instance is None and tuple(leaf.absolute_path) in nulls:
+                continue
             else:
+                if leaf.instance is None:
+                    nulls.add(tuple(leaf.absolute_path))
                 problems.extend(_problems(leaf, located))
     unique = {(str(p.position), p.message): p for p in problems}
     return list(unique.values())

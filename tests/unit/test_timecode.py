@@ -1,10 +1,11 @@
 """renderer.project.timecode: exact parsing of seconds and [HH:]MM:SS[.mmm]."""
 
+import re
 from fractions import Fraction
 
 import pytest
 
-from renderer.project.timecode import TIMECODE_PATTERN, format_seconds, parse_timecode
+from renderer.project.timecode import TIMECODE_PATTERN, format_seconds, parse_timecode, seconds_apart
 
 
 @pytest.mark.parametrize(
@@ -83,9 +84,10 @@ def test_bools_rejected_even_though_they_are_ints(value):
         "1:60:00",  # minutes must be 00..59 when hours are given
         "00:4",  # seconds need two digits
         "00:04.",  # a dot needs digits
-        "00:04.1234",  # at most milliseconds
-        "4.",  # plain seconds need digits after a dot too
-        "4.5678",  # and at most milliseconds
+        ".",
+        "1e1000",  # an exponent has at most three digits
+        "1e",
+        "\u0664",  # ARABIC-INDIC DIGIT FOUR: only ASCII digits
         "-4",
         "",
         "abc",
@@ -148,3 +150,42 @@ def test_format_then_parse_round_trips(text):
 @pytest.mark.parametrize("text,expected", [("4", Fraction(4)), ("4.5", Fraction(9, 2)), ("0.040", Fraction(1, 25)), ("125", Fraction(125))])
 def test_plain_seconds_as_strings(text, expected):
     assert parse_timecode(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("0.2000", Fraction(1, 5)),
+        ("1.23456", Fraction(123456, 100000)),
+        ("1e1", Fraction(10)),
+        ("1.5e0", Fraction(3, 2)),
+        ("2.5E-1", Fraction(1, 4)),
+        ("1e+2", Fraction(100)),
+        (".5", Fraction(1, 2)),
+        ("4.", Fraction(4)),
+        ("00:04.1234", Fraction(41234, 10000)),
+        ("1:02:03.000001", Fraction(3723) + Fraction(1, 10**6)),
+    ],
+)
+def test_any_decimal_number_of_seconds_is_a_time(text, expected):
+    """Decimals past milliseconds and exponents are exact, never refused (they round to a frame later)."""
+    assert re.match(TIMECODE_PATTERN, text)
+    assert parse_timecode(text) == expected
+
+
+@pytest.mark.parametrize(
+    "a, b, shown",
+    [
+        (1.1, 1, ("1.1", "1")),
+        (0.0101, Fraction(1, 100), ("0.0101", "0.01")),
+        (0.3, 0.25, ("0.3", "0.25")),
+        (0.151, 0.149, ("0.151", "0.149")),
+        (Fraction(1, 3), 0.34, ("0.333", "0.34")),
+    ],
+)
+def test_seconds_apart_shows_two_different_times_differently(a, b, shown):
+    assert seconds_apart(a, b) == shown
+
+
+def test_format_seconds_is_exact_for_any_size():
+    assert format_seconds(3600 * 10**400) == "1" + "0" * 400 + ":00:00.000"  # no float overflow
