@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +180,7 @@ def test_fail_fast_stops_at_the_first_bad_row(template, vbr, tmp_path):
     events = by_kind(result.events)
     assert [e["row"] for e in events["error"]] == [3]  # line 4 is never looked at
     assert "done" not in events
-    assert events["batch"][0]["cancelled"] == 1 and events["batch"][0]["failed"] == 1
+    assert events["batch"][0]["cancelled"] == 2 and events["batch"][0]["failed"] == 1
     assert not (tmp_path / "out").exists()
 
 
@@ -259,3 +260,56 @@ def test_parallel_workers_share_the_cache(project, vbr, tmp_path, isolated_cache
     again = vbr("batch", "--force", "--json", template, rows)
     assert all(e["inferred_frames"] == 0 for e in again.events if e["event"] == "done")
     assert parallel == {name: sha(tmp_path / "out" / f"{name}.mp4") for name in ("a1", "b1")}
+
+
+def manifest_rows(path: Path) -> tuple[list[tuple[int, str, str | None]], dict]:
+    manifest = json.loads(path.read_text())
+    counts = {k: manifest[k] for k in ("rendered", "skipped", "failed", "cancelled")}
+    return [(r["line"], r["status"], r["output"]) for r in manifest["rows"]], counts
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fail_fast_on_a_bad_row_lists_every_row_as_cancelled(template, vbr, tmp_path, jobs):
+    """The rows after the bad one were never looked at; they are in the manifest all the same."""
+    rows = write(tmp_path / "rows.csv", "name,color\nbad,#zz\nlater,\n\nlast,#nope\n")
+    result = vbr("batch", "--fail-fast", "-j", jobs, "--json", template, rows)
+    assert result.code == 2
+    listed, counts = manifest_rows(tmp_path / "batch-manifest.json")
+    assert listed == [(2, "failed", None), (3, "cancelled", None), (5, "cancelled", None)]
+    assert counts == {"rendered": 0, "skipped": 0, "failed": 1, "cancelled": 2}
+    assert by_kind(result.events)["batch"][0]["cancelled"] == 2
+    assert not (tmp_path / "out").exists()
+
+
+CUSTOM_MODEL_TEMPLATE = """version: 1
+vars:
+  name: {{type: string}}
+source: media/clip.mp4
+model: {{path: {model}, input_size: 64, activation: sigmoid, dedup_threshold: 0}}
+background: {{type: color}}
+export: {{path: "out/${{name}}.mp4"}}
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fail_fast_on_a_failed_render_lists_every_row(project, redness_model_file, vbr, tmp_path, jobs):
+    """Row 3 validates but cannot be written; the rows not rendered by then are cancelled, and counted."""
+    template = project(CUSTOM_MODEL_TEMPLATE.format(model=redness_model_file), name="t.yaml")  # reaches worker processes
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "blocker").write_text("a file where a directory would have to be")
+    rows = write(tmp_path / "rows.csv", "name\nfirst\nblocker/x\nthird\nfourth\nfifth\n")
+    result = vbr("batch", "--fail-fast", "-j", jobs, "--json", template, rows)
+    assert result.code == 1, result.err
+    assert not multiprocessing.active_children()  # the batch ends after its workers (and their clean-up)
+    listed, counts = manifest_rows(tmp_path / "batch-manifest.json")
+    assert [line for line, _, _ in listed] == [2, 3, 4, 5, 6]
+    statuses = {line: status for line, status, _ in listed}
+    assert (statuses[2], statuses[3]) == ("rendered", "failed")  # the first row of a source runs before the others
+    if jobs == "1":
+        assert [statuses[line] for line in (4, 5, 6)] == ["cancelled"] * 3
+    assert statuses[6] == "cancelled"  # -j 2: never started (rows 3 and 4 ran beside each other)
+    assert counts == {status: list(statuses.values()).count(status) for status in ("rendered", "skipped", "failed", "cancelled")}
+    assert by_kind(result.events)["batch"][0]["cancelled"] == counts["cancelled"]
+    for line, status, output in listed:
+        assert (tmp_path / output).is_file() == (status == "rendered"), (line, status)
+    assert not list((tmp_path / "out").glob("*partial*"))

@@ -4,7 +4,8 @@ With workers, the first job of each matte group (same source, model, dedup)
 runs before the others of its group, so the others find its masks in the
 cache instead of inferring the same frames side by side. Up-to-date rows are
 found here, before any worker starts. Whatever happens, the batch manifest is
-written with every row's outcome so far.
+written with every row of the rows file: its outcome, or `cancelled` for a row
+that never ran (--fail-fast stopped the batch, or it was interrupted).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from renderer.atomic import write_json_atomic
 from renderer.batch.plan import BatchPlan, Job
@@ -54,9 +55,7 @@ def run_batch(
     for failure in plan.failures:
         log.failed(failure)
     try:
-        if fail_fast and plan.failures:
-            log.cancel(plan.jobs)
-        else:
+        if not (fail_fast and plan.failures):
             todo = []
             for job in plan.jobs:
                 current = None if force else skip_if_current(job.graph)
@@ -70,6 +69,7 @@ def run_batch(
             else:
                 _run_in_workers(todo, settings, log, fail_fast, workers)
     finally:
+        log.cancel_rest()
         log.write_manifest()
     if cache_root is not None and max_cache_bytes is not None and log.inferred:
         from renderer.cache.maintenance import prune_after_render
@@ -81,12 +81,11 @@ def run_batch(
 
 
 def _run_here(jobs: list[Job], settings: RenderSettings, log: _Log, fail_fast: bool) -> None:
-    for i, job in enumerate(jobs):
+    for job in jobs:
         outcome, warnings = render_job(job, settings)
         log.finished(job, outcome, warnings)
         if fail_fast and isinstance(outcome, RowFailed):
-            log.cancel(jobs[i + 1 :])
-            return
+            return  # the rest are cancelled
 
 
 def _run_in_workers(jobs: list[Job], settings: RenderSettings, log: _Log, fail_fast: bool, workers: int) -> None:
@@ -115,34 +114,53 @@ def _run_in_workers(jobs: list[Job], settings: RenderSettings, log: _Log, fail_f
             submit(leader, leader_share)
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
+            ready: list[Job] = []
+            failed = False
+            for future in finished:  # every one that finished is recorded, also when one failed
                 job = running.pop(future)
                 outcome, warnings = future.result()
                 log.finished(job, outcome, warnings)
-                if fail_fast and isinstance(outcome, RowFailed):
-                    log.cancel([*running.values(), *(f for group in followers.values() for f in group)])
-                    _stop(pool)
-                    return
+                failed = failed or isinstance(outcome, RowFailed)
                 if leaders.get(job.group) is job:
-                    for follower in followers.pop(job.group):
-                        submit(follower, share)
+                    ready.extend(followers.pop(job.group))
+            if fail_fast and failed:
+                _stop(pool, running.values())
+                for future, job in running.items():  # finished while the others were being stopped
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        log.finished(job, *future.result())
+                return  # the rest are cancelled
+            for follower in ready:
+                submit(follower, share)
     except BaseException:
-        _stop(pool)
+        _stop(pool, running.values())
         raise
     pool.shutdown(wait=True)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Interrupt the workers' renders (each removes its partial output) and wait for them to go."""
+def _stop(pool: ProcessPoolExecutor, jobs: Iterable[Job]) -> None:
+    """Interrupt the workers' renders and wait for them to go.
+
+    Each render removes its partial output as it unwinds; one stopped before it
+    could (the signal landing as the file was being created) leaves it to the
+    sweep here, once its process is gone.
+    """
     import multiprocessing
 
+    from renderer.media.encode import remove_stale_partials
+
     pool.shutdown(wait=False, cancel_futures=True)
-    for child in multiprocessing.active_children():
+    children = multiprocessing.active_children()
+    for child in children:
         child.terminate()
+    for child in children:  # the pool, shut down already, would not wait for them: the batch ends after its workers
+        child.join()
     pool.shutdown(wait=True)
+    for job in jobs:
+        remove_stale_partials(job.output)
 
 
 _busy = False  # in a worker: a render is under way
+_stopped = False  # in a worker: SIGTERM came during a render
 
 
 def _worker_signals() -> None:
@@ -152,8 +170,10 @@ def _worker_signals() -> None:
 
 
 def _on_terminate(signum: int, frame: Any) -> None:
+    global _stopped
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if _busy:
+        _stopped = True
         raise KeyboardInterrupt  # unwinds the render, which removes its temporary output
     os._exit(128 + signum)
 
@@ -188,6 +208,8 @@ def render_job(job: Job, settings: RenderSettings) -> tuple[Done | RowFailed, li
         return RowFailed(job.row, message, 1, str(job.output)), warnings
     finally:
         _busy = False
+        if _stopped:  # its render has unwound; a stopped worker must not take the next queued row
+            os._exit(128 + signal.SIGTERM)
 
 
 class _Log:
@@ -222,10 +244,12 @@ class _Log:
         else:
             self.failed(outcome)
 
-    def cancel(self, jobs: Any) -> None:
-        for job in jobs:
+    def cancel_rest(self) -> None:
+        """Every row without an outcome never ran, or was stopped: listed as cancelled."""
+        unrun = [(job.row, str(job.output)) for job in self.plan.jobs if job.row not in self.records]
+        for row, output in [*unrun, *((line, None) for line in self.plan.unchecked)]:
             self.counts["cancelled"] += 1
-            self._record(job.row, "cancelled", str(job.output), None, None, None)
+            self._record(row, "cancelled", output, None, None, None)
 
     def _record(self, row: int, status: str, output: str | None, sha256: str | None, seconds: float | None, error: str | None) -> None:
         shown = os.path.relpath(output, self.plan.out_dir) if output else None
