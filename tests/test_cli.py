@@ -71,3 +71,40 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path: Path):
     assert err.strip() == "vbr: interrupted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.webm", "p.yaml"]
     assert (tmp_path / "out.webm").read_bytes() == b"earlier render"
+
+
+def run_into_closed_pipe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run vbr with its stdout a pipe whose reader has already gone (`vbr ... | head -c 0`)."""
+    import os
+
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "renderer", *args], stdout=writer, stderr=subprocess.PIPE, text=True, timeout=120,
+            env={**os.environ, **(env or {})},
+        )
+    finally:
+        os.close(writer)
+
+
+def test_a_closed_stdout_is_a_quiet_exit_141_for_every_command(tmp_path: Path):
+    from helpers import make_clip
+
+    make_clip(tmp_path / "clip.mp4", size=(64, 48), seconds=0.2, audio=False)
+    path = tmp_path / "p.yaml"
+    path.write_text("source: clip.mp4\nbackground: {type: color}\nexport: {path: out/o.mp4}\n", encoding="utf-8")
+    cache = {"VBR_CACHE_DIR": str(tmp_path / "cache")}
+    commands = [
+        ("models", "list", "--json"), ("models", "list"), ("models", "path", "birefnet"), ("schema",),
+        ("validate", str(path)), ("plan", str(path), "--json"), ("plan", str(path)), ("cache", "info", "--json"),
+        ("render", str(path), "--json"),
+    ]
+    for command in commands:
+        result = run_into_closed_pipe(*command, env=cache)
+        assert (result.returncode, result.stderr) == (141, ""), command
+    # The render's first event could not be written: it stopped there, and left nothing behind.
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    # Errors still go to stderr, with their own exit code.
+    result = run_into_closed_pipe("validate", str(tmp_path / "missing.yaml"))
+    assert (result.returncode, result.stderr) == (2, f"{tmp_path / 'missing.yaml'}: no such file\n")

@@ -423,3 +423,23 @@ def test_device_and_threads_on_the_command_line(project, vbr, redness_model, tmp
     assert vbr("plan", "--json", "--device", "cpu", path).code == 0
     shown = vbr("preview", "--device", "cpu", "--threads", "1", "--at", "0.1", "-o", tmp_path / "p.png", path)
     assert shown.code == 0, shown.err
+
+
+def test_every_model_has_a_size_and_the_readme_table_agrees(vbr, models_dir):
+    """`vbr models list` shows no '-' size, and README's Models table gives the same sizes (MB, rounded)."""
+    import json
+    import re
+
+    listed = [line for line in vbr("models", "list").out.splitlines()[1:-1]]
+    assert len(listed) == len(MODELS) and not any(" - " in line for line in listed)
+    sizes = {}
+    for line in vbr("models", "list", "--json").out.splitlines():
+        row = json.loads(line)
+        sizes[row["name"]] = row["download_bytes"] if row["download_bytes"] is not None else row["bytes"]
+    assert all(isinstance(size, int) and size > 0 for size in sizes.values()), sizes
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = dict(re.findall(r"^\| `([\w.-]+)` \| \d+×\d+ \| ([\d.]+) MB", readme, re.MULTILINE))
+    assert set(table) == set(MODELS)
+    for name, shown in table.items():
+        digits = len(shown.partition(".")[2])
+        assert f"{sizes[name] / 1e6:.{digits}f}" == shown, name

@@ -1,12 +1,13 @@
 """`vbr` command line: the only place that prints or exits.
 
 Exit codes: 0 ok, 1 runtime failure, 2 invalid project or usage, 130 interrupted
-(Ctrl-C), 143 terminated (SIGTERM).
+(Ctrl-C), 141 stdout closed early (`vbr ... | head`), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -19,6 +20,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 EXIT_TERMINATED = 143
 
 
@@ -59,7 +61,12 @@ def raw_main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help(sys.stderr)
             return EXIT_INVALID
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except VbrError as exc:
         if debug:
             raise
@@ -82,6 +89,17 @@ def raw_main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _drop_stdout() -> None:
+    """stdout's reader is gone (`vbr models list | head`): the output is not wanted, so exit quietly.
+
+    What is still buffered goes to /dev/null, so the interpreter's flush at exit
+    cannot fail a second time and print a traceback of its own.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _install(signum: int, handler) -> object:

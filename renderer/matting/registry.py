@@ -103,7 +103,7 @@ MODELS: dict[str, ModelSpec] = {
             sha256="8cafcf770b06757c4eaced21b1a88e57fd2b66de01b8045f35f01535ba742e0f",
             license="bria-rmbg-1.4 (non-commercial; https://huggingface.co/briaai/RMBG-1.4/blob/main/LICENSE)",
             origin="BRIA AI RMBG-1.4 (IS-Net architecture)",
-            download=Download(size=None, repo_id="briaai/RMBG-1.4", filename="onnx/model.onnx"),
+            download=Download(size=176_153_355, repo_id="briaai/RMBG-1.4", filename="onnx/model.onnx"),
             license_acceptance=True,
         ),
         ModelSpec(
@@ -152,7 +152,7 @@ MODELS: dict[str, ModelSpec] = {
             sha256="60920e99c45464f2ba57bee2ad08c919a52bbf852739e96947fbb4358c0d964a",
             license="Apache-2.0",
             origin="IS-Net / DIS general use (Qin et al. 2022), ONNX export from the rembg releases",
-            download=Download(size=None, url=_REMBG_RELEASE + "isnet-general-use.onnx"),
+            download=Download(size=178_648_008, url=_REMBG_RELEASE + "isnet-general-use.onnx"),
         ),
         ModelSpec(
             name="u2net_human_seg",
@@ -164,7 +164,7 @@ MODELS: dict[str, ModelSpec] = {
             sha256="01eb6a29a5c4d8edb30b56adad9bb3a2a0535338e480724a213e0acfd2d1c73c",
             license="Apache-2.0",
             origin="U²-Net trained for human segmentation, ONNX export from the rembg releases",
-            download=Download(size=None, url=_REMBG_RELEASE + "u2net_human_seg.onnx"),
+            download=Download(size=175_997_641, url=_REMBG_RELEASE + "u2net_human_seg.onnx"),
         ),
     )
 }
