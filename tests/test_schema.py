@@ -74,3 +74,43 @@ def test_editor_schema_takes_placeholders_for_scalars_only():
         jsonschema.validate({**template, "background": "${bg}"}, editor_schema())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**template, "version": "${v}"}, editor_schema())
+
+
+def _bounds(schema: dict, defs: dict, path: str = "") -> list[tuple[str, str, float]]:
+    """(dotted key, JSON Schema keyword, bound) for every numeric limit under this schema."""
+    if "$ref" in schema:
+        return _bounds(defs[schema["$ref"].rsplit("/", 1)[1]], defs, path)
+    found = [(path, k, schema[k]) for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if k in schema]
+    for branch in schema.get("anyOf", []) + schema.get("oneOf", []):
+        found += _bounds(branch, defs, path)
+    if "items" in schema:
+        found += _bounds(schema["items"], defs, path + "[]")
+    for key, prop in schema.get("properties", {}).items():
+        if key not in ("vars", "version"):
+            found += _bounds(prop, defs, f"{path}.{key}" if path else key)
+    return found
+
+
+def test_the_readme_reference_states_every_limit_the_models_enforce():
+    """A limit the file format enforces is in the reference table row of its key (or the row of the mapping holding it)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\u2212", "-")
+    reference = readme.split("## Project file reference")[1].split("\n### ")[0]
+    rows = {}
+    for line in reference.splitlines():
+        if line.startswith("| `"):
+            for key in line.split("|")[1].replace("`", "").split(","):
+                rows[key.strip()] = line
+    schema = project_schema()
+    bounds = _bounds(schema, schema["$defs"])
+    assert {key for key, _, _ in bounds} >= {"text[].margin", "text[].box.padding", "text[].shadow.offset"}
+    for key, keyword, bound in bounds:
+        row_key = key if key in rows else key.removesuffix("[]")  # a list's items: the list's row
+        while row_key not in rows and "." in row_key:
+            row_key = row_key.rsplit(".", 1)[0]
+        v = f"{bound:g}" if isinstance(bound, float) else str(bound)
+        written = {  # how the reference writes each kind of limit: [lo, hi], (lo, hi], lo–hi, ≥ lo, ...
+            "minimum": (f"[{v}, ", f"≥ {v}", f" {v}–"), "exclusiveMinimum": (f"({v}, ", f"> {v}"),
+            "maximum": (f", {v}]", f"≤ {v}", f"–{v} "), "exclusiveMaximum": (f", {v})", f"< {v}"),
+        }[keyword]
+        text = rows.get(row_key, "")
+        assert any(form in text for form in written), f"{key}: {keyword} {bound} is not in the README row for {row_key}"
