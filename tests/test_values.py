@@ -102,6 +102,19 @@ def test_nan_and_wrong_kinds_of_number_never_show_pydantic_internals(project, vb
     ]
 
 
+def test_scalars_python_cannot_make_are_located_errors(project, vbr):
+    """A 5000-digit integer (past Python's conversion limit) or an impossible date ended in an internal error."""
+    text = "source: media/clip.mp4\nexport: {path: o.webm}\ntrim: {start: " + "1" * 5000 + "}\n"
+    path = project(text)
+    result = vbr("validate", path)
+    assert (result.code, lines(result)) == (2, [f"{path}:3:15: a 5000-digit number is too large"])
+    path = project("source: media/clip.mp4\nexport: {path: o.webm}\ntext: [{text: 2001-02-30}]\n")
+    result = vbr("validate", path)
+    assert (result.code, lines(result)) == (2, [
+        f"{path}:3:15: '2001-02-30' reads as a date, and is not one (day is out of range for month); quote it to mean the text"
+    ])
+
+
 # --- nulls and empty paths -----------------------------------------------------------------------
 
 

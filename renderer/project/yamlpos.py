@@ -66,13 +66,26 @@ class _Builder:
             return self.build_mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node)
+        return self.construct(node)
+
+    def construct(self, node: yaml.Node) -> Any:
+        """A scalar's value; one Python will not make (a 5000-digit integer, 2001-02-30) is a located error."""
+        try:
+            return self.loader.construct_object(node)
+        except ValueError as exc:
+            if node.tag == "tag:yaml.org,2002:int":
+                message = f"a {sum(c.isdigit() for c in node.value)}-digit number is too large"
+            elif node.tag == "tag:yaml.org,2002:timestamp":
+                message = f"{node.value!r} reads as a date, and is not one ({exc}); quote it to mean the text"
+            else:
+                message = f"cannot read {node.value!r} ({exc})"
+            raise ProjectError([Problem(self.pos(node), message)]) from None
 
     def build_mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         self.loader.flatten_mapping(node)  # resolves `<<:` merge keys
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.loader.construct_object(key_node)
+            key = self.construct(key_node)
             if not isinstance(key, str):
                 raise ProjectError([Problem(self.pos(key_node), f"keys must be strings, not {key!r}")])
             if key in result:
