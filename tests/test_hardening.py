@@ -208,9 +208,12 @@ def test_alias_bomb_is_refused_in_bounded_time_and_memory():
     )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     began = time.monotonic()
-    with pytest.raises(ProjectError):
+    with pytest.raises(ProjectError) as info:
         parse_project(bomb, "p.yaml")
-    assert time.monotonic() - began < 1.0
+    # Refused by the node count as the expansion passes 100,000 nodes (the bomb holds 10^10), so the
+    # time is that of 100,000 nodes: a generous bound, since these machines are shared and noisy.
+    assert "document too large (over 100000 nodes, aliases expanded)" in str(info.value)
+    assert time.monotonic() - began < 20
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # kB: well under 200 MB
 
 
