@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from renderer import bench
+from renderer.bench import speed as bench
 
 
 def test_quick_benchmark_reports_every_ratio(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""`python -m renderer.bench`: cold vs warm renders vs the codec floor, and memory, in one run.
+"""`python -m renderer.bench [speed]`: cold vs warm renders vs the codec floor, and memory, in one run.
 
 On the sample clip (its first 3 s, dedup off, MP4 at 480p, a colour
 background): a cold render with an empty cache, a warm render with only the
@@ -22,7 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-SAMPLE = Path(__file__).resolve().parent.parent / "projects" / "media" / "bigbuckbunny-720p.mp4"
+from renderer.bench import SAMPLE
 
 PROJECT = """version: 1
 source: {source}
@@ -202,7 +202,7 @@ def _looped(source: Path, seconds: float, target: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m renderer.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m renderer.bench [speed]", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few frames only: proves the benchmark runs")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--rss-child", nargs=2, metavar=("PROJECT", "CACHE"), help=argparse.SUPPRESS)
@@ -217,7 +217,3 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

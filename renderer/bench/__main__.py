@@ -1,0 +1,23 @@
+"""`python -m renderer.bench [speed] [--quick] [--json FILE]` or `python -m renderer.bench quality ...`.
+
+No subcommand is the speed benchmark, as before there were two.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["quality"]:
+        from renderer.bench import quality
+
+        return quality.main(argv[1:])
+    from renderer.bench import speed
+
+    return speed.main(argv[1:] if argv[:1] == ["speed"] else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
