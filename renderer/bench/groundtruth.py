@@ -2,15 +2,18 @@
 
 A subject (an opaque body, a see-through veil of alpha 0.4, and a fringe of
 1-2 px hair-like strands, partly transparent) moves over background frames:
-it translates, turns and grows, holds still for a while, and its strands sway.
-Each shot has its own subject and its own background; between shots is a hard
-cut. Shapes are drawn from distances to their outlines, so every edge is
-antialiased (the coverage of a 1 px wide box filter across the edge).
+it translates, turns and grows, and its strands sway as it goes; for a while
+it holds perfectly still. Each shot has its own subject and its own
+background; between shots is a hard cut. Shapes are drawn from distances to
+their outlines, so every edge is antialiased (the coverage of a 1 px wide box
+filter across the edge). Fresh camera-like grain on every frame (the same on
+subject and background) keeps the model's input changing on the still
+stretch, as real footage does.
 
-The true alpha and foreground colour of every pixel are kept; the source frame
-is round(fg * a + bg * (1 - a)), so they are the exact truth for it. Everything
-is deterministic: the subjects come from a seeded generator, the motion from
-formulas.
+The true alpha and foreground colour (grain included) of every pixel are
+kept; the source frame is round(fg * a + bg * (1 - a)), so they are the exact
+truth for it. Everything is deterministic: subjects and grain come from seeded
+generators, the motion from formulas.
 """
 
 from __future__ import annotations
@@ -299,7 +302,7 @@ def default_shots(frames: int) -> list[Shot]:
         unit = h / UNIT_HEIGHT
         return Pose(
             x=w * (0.3 + 0.35 * u), y=h * (0.56 + 0.04 * sin(2 * pi * u)), angle=-0.14 + 0.28 * u,
-            scale=unit * (0.9 + 0.2 * u), sway=0.25 * sin(2 * pi * 1.5 * t),
+            scale=unit * (0.9 + 0.2 * u), sway=0.25 * sin(2 * pi * 1.5 * u),
         )
 
     def drift(t: float, w: int, h: int) -> Pose:
@@ -312,8 +315,15 @@ def default_shots(frames: int) -> list[Shot]:
     return [Shot(creature(12), first, walk), Shot(figure(34), frames - first, drift)]
 
 
+GRAIN = 2.0  # standard deviation of the grain, in 8-bit levels
+
+
+def _grainy(image: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    return np.clip(image + grain, 0, 255).astype(np.uint8)
+
+
 def make_clip(
-    shots: list[Shot], background: Callable[[int, int], np.ndarray], width: int, height: int
+    shots: list[Shot], background: Callable[[int, int], np.ndarray], width: int, height: int, seed: int = 7
 ) -> tuple[list[np.ndarray], Truth]:
     """Source frames and the truth for them; background(shot, frame in shot) -> H x W x 3 uint8."""
     total = sum(shot.frames for shot in shots)
@@ -321,11 +331,14 @@ def make_clip(
         np.zeros((total, height, width), np.float32), np.zeros((total, height, width, 3), np.uint8),
         tuple(int(v) for v in np.cumsum([0] + [shot.frames for shot in shots[:-1]])),
     )
+    rng = np.random.default_rng(seed)
     frames = []
     for number, shot in enumerate(shots):
         for i in range(shot.frames):
             t = i / max(1, shot.frames - 1)
             alpha, fg = render_subject(shot.subject, shot.pose(t, width, height), width, height)
+            grain = np.rint(rng.normal(0, GRAIN, (height, width, 3))).astype(np.int16)
+            fg = np.where(alpha[..., None] > 0, _grainy(fg, grain), 0).astype(np.uint8)
             truth.alpha[len(frames)], truth.foreground[len(frames)] = alpha, fg
-            frames.append(composite_source(fg, alpha, background(number, i)))
+            frames.append(composite_source(fg, alpha, _grainy(background(number, i), grain)))
     return frames, truth
