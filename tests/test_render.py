@@ -45,7 +45,9 @@ def test_transparent_webm_alpha_round_trip(project, vbr, redness_model, tmp_path
     for i in (0, 12, 24):
         frame = video.frames[i]
         alpha = frame[..., 3]
-        ys, xs = subject_box(frame)
+        # Straight RGB carries the subject's estimated colour wherever alpha > 0, so the red
+        # reaches a few pixels past the opaque core: look well inside it.
+        ys, xs = subject_box(frame, margin=10)
         save_png(frame, tmp_path / f"frame{i}.png")
         # The alpha plane is coded lossily (VP9, crf 31): a few levels off, more with older libvpx builds.
         assert alpha[ys, xs].min() >= 247, f"subject not opaque in frame {i}"

@@ -210,7 +210,7 @@ text: [{text: "${a}"}]
 def test_keys_are_not_substituted():
     text = "version: 1\nvars: {k: {type: string, default: text}}\nsource: media/clip.mp4\nexport: {path: o.webm}\n${k}: []\n"
     assert problems(text) == [
-        "t.yaml:5:1: ${k}: unknown key (allowed: background, export, fade, grade, model, source, text, trim, vars, version)"
+        "t.yaml:5:1: ${k}: unknown key (allowed: background, export, fade, grade, matte, model, source, text, trim, vars, version)"
     ]
 
 

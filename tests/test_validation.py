@@ -27,7 +27,9 @@ def test_minimal_project_is_valid():
     assert project.export.path == "out/o.webm"
     assert project.background.type == "transparent"
     assert project.model_settings.name == "u2netp"
-    assert project.model_settings.ema_alpha == 0.75 and project.model_settings.dedup_threshold == 0.02
+    settings = project.model_settings
+    assert settings.temporal is None and settings.ema_alpha is None and settings.dedup_threshold == 0.02
+    assert project.matte.refine == "bilinear" and project.matte.foreground == "estimate" and project.matte.choke == 0
     assert project.export.resolution == "original" and project.export.fps == "original" and project.export.audio
 
 
@@ -207,7 +209,7 @@ def test_validate_command_exit_codes(project, vbr, tmp_path: Path):
     result = vbr("validate", good, bad)
     assert result.code == 2
     assert result.out.strip() == f"{good}: ok"
-    assert result.err.strip() == f"{bad}:5:1: zzz: unknown key (allowed: background, export, fade, grade, model, source, text, trim, vars, version)"
+    assert result.err.strip() == f"{bad}:5:1: zzz: unknown key (allowed: background, export, fade, grade, matte, model, source, text, trim, vars, version)"
     assert not (tmp_path / "out").exists()
 
 

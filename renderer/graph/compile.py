@@ -12,11 +12,11 @@ from renderer.compose.fade import FadeSpec
 from renderer.compose.grade import GradeSpec
 from renderer.compose.text import TextSpec, default_align, hex_to_rgba
 from renderer.graph.matte import segment_start
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Overlay, Scale, Timeline
+from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Overlay, Refine, Scale, Timeline
 from renderer.matting.registry import IMAGENET_MEAN, IMAGENET_STD, ModelSpec, custom_spec, get_model
 from renderer.media.frame_size import output_size
 from renderer.project.load import LoadedProject
-from renderer.project.models import Project
+from renderer.project.models import ModelSettings, Project
 from renderer.project.timecode import parse_timecode
 
 
@@ -99,6 +99,29 @@ def text_specs(project: Project, hashes: InputHashes) -> tuple[TextSpec, ...]:
     return tuple(specs)
 
 
+# Temporal filter defaults (README: "Matte quality" has the measurements they come from).
+TEMPORAL_DEFAULT = "adaptive"
+ALPHA_DEFAULTS = {"ema": 0.75, "adaptive": 0.5}
+CUT_THRESHOLD_DEFAULT = 0.35
+
+
+def temporal_settings(settings: ModelSettings) -> tuple[str, float, float]:
+    """(mode, alpha, cut threshold), defaults resolved.
+
+    A file that gives only ema_alpha keeps what it meant before modes existed:
+    the EMA. Settings that cannot change a result are normalised (`off` has no
+    alpha or cuts, an EMA of weight 1 is `off`), so equal results share a key.
+    """
+    mode = settings.temporal or ("ema" if settings.ema_alpha is not None else TEMPORAL_DEFAULT)
+    alpha = 1.0 if mode == "off" else settings.ema_alpha if settings.ema_alpha is not None else ALPHA_DEFAULTS[mode]
+    if mode == "ema" and alpha >= 1:
+        mode = "off"
+    if mode == "off":
+        return "off", 1.0, 1.0
+    cut = settings.cut_threshold if settings.cut_threshold is not None else CUT_THRESHOLD_DEFAULT
+    return mode, float(alpha), float(cut)
+
+
 def model_spec(loaded: LoadedProject, weights_sha256: str | None) -> ModelSpec:
     """The registry's entry, or a spec built from the project's own model settings."""
     settings = loaded.project.model_settings
@@ -145,15 +168,28 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         source_fps=info.fps,
         first=first,
     )
+    temporal, alpha, cut_threshold = temporal_settings(settings)
     matte = Matte(
         timeline=timeline,
         model=model_spec(loaded, hashes.model),
-        ema_alpha=settings.ema_alpha,
+        temporal=temporal,
+        ema_alpha=alpha,
+        cut_threshold=cut_threshold,
         dedup_threshold=settings.dedup_threshold,
         runtime=dict(tools)["onnxruntime"],
         device=device,
     )
-    frames: Scale | Grade | Composite | Overlay | Fade = Scale(matte=matte, width=width, height=height)
+    edges = project.matte
+    frames: Refine | Foreground | Grade | Composite | Overlay | Fade = Refine(
+        scale=Scale(matte=matte, width=width, height=height),
+        upsample=edges.refine,
+        black=float(edges.black),
+        white=float(edges.white),
+        choke=float(edges.choke),
+        feather=float(edges.feather),
+    )
+    if edges.foreground == "estimate":
+        frames = Foreground(refine=frames)
     graded = grade_spec(project)
     if graded is not None:
         frames = Grade(scale=frames, spec=graded)

@@ -8,7 +8,8 @@ start, makes every decision independent of trim and frame rate, so a moved or
 narrowed trim finds the very masks an earlier render stored.
 
 A reference frame's raw mask comes from memory, else the cache, else the
-model; the EMA then runs over the frames that reach the output.
+model; the temporal filter then runs over the frames that reach the output,
+reset wherever a scene cut is detected between two of them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from renderer.digest import digest_of
-from renderer.matting.temporal import changed_fraction, ema
+from renderer.matting.cuts import CUT_SIZE, cut_signature, is_cut
+from renderer.matting.temporal import Smoother, changed_fraction
 
 SEGMENT = Fraction(2)  # seconds of source per dedup segment
 
@@ -86,7 +88,7 @@ def matte_frames(
     *,
     names: MaskNames,
     input_size: tuple[int, int],
-    ema_alpha: float,
+    temporal: tuple[str, float, float],  # mode, alpha, cut threshold (1: no cut detection)
     first_time: Fraction,
     infer: Callable[[np.ndarray], np.ndarray],
     cache: Any,  # cache.masks.MaskCache | None
@@ -96,7 +98,10 @@ def matte_frames(
     width, height = input_size
     threshold = names.threshold
     segment: _Segment | None = None
-    state: np.ndarray | None = None
+    mode, alpha, cut_threshold = temporal
+    smoother = Smoother(mode, alpha)
+    detect_cuts = mode != "off" and cut_threshold < 1
+    signature: np.ndarray | None = None  # the last shown frame's, for cut detection
 
     def thumb(frame: Any) -> np.ndarray:
         return frame.rgb(width, height, downscale=True)
@@ -146,6 +151,10 @@ def matte_frames(
                 counts.inferred += 1
                 if cache is not None:
                     cache.put(names.mask(ref), seg.ref_mask)
-        state, mask = ema(state, seg.ref_mask, ema_alpha)
-        yield Matted(frame, repeats, mask)
+        cut = False
+        if detect_cuts:  # taken before the frame is handed on: each frame is converted in one thread
+            current = cut_signature(frame.rgb(CUT_SIZE[0], CUT_SIZE[1], downscale=True))
+            cut = is_cut(signature, current, cut_threshold)
+            signature = current
+        yield Matted(frame, repeats, smoother.step(seg.ref_mask, cut))
     close(segment)

@@ -93,13 +93,16 @@ class Timeline(Node):
 
 @dataclass(frozen=True)
 class Matte(Node):
-    """Model masks at the model's resolution, deduplicated and smoothed."""
+    """Model masks at the model's resolution, deduplicated and filtered over time (reset at cuts)."""
 
     STAGE = "matte"
+    VERSION = 2  # 2: temporal filter modes and scene-cut resets
     INPUTS = ("timeline",)
     timeline: Timeline
     model: ModelSpec
+    temporal: str  # adaptive | ema | off
     ema_alpha: float
+    cut_threshold: float  # 1: no cut detection
     dedup_threshold: float
     runtime: str  # onnxruntime version: part of what a mask depends on
     device: str = "cpu"  # execution provider family (cpu, cuda, coreml, directml): so is this
@@ -114,13 +117,37 @@ class Matte(Node):
 
 @dataclass(frozen=True)
 class Scale(Node):
-    """Frames and masks at the output size."""
+    """Frames at the output size (their masks still at the model's)."""
 
     STAGE = "scale"
+    VERSION = 2  # 2: the mask is upsampled by Refine
     INPUTS = ("matte",)
     matte: Matte
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class Refine(Node):
+    """The matte at the output size: upsampled (bilinear or guided by the frame), levels, choke, feather."""
+
+    STAGE = "refine"
+    INPUTS = ("scale",)
+    scale: Scale
+    upsample: str  # bilinear | guided
+    black: float  # levels: alpha = clip((a - black) / (white - black), 0, 1)
+    white: float
+    choke: float  # output pixels; < 0 grows
+    feather: float  # output pixels (Gaussian standard deviation)
+
+
+@dataclass(frozen=True)
+class Foreground(Node):
+    """The subject's own colours at soft edges, with the old background taken out."""
+
+    STAGE = "foreground"
+    INPUTS = ("refine",)
+    refine: Refine
 
 
 @dataclass(frozen=True)
@@ -129,7 +156,7 @@ class Grade(Node):
 
     STAGE = "grade"
     INPUTS = ("scale",)
-    scale: Scale
+    scale: Refine | Foreground
     spec: GradeSpec
 
 
@@ -138,9 +165,10 @@ class Composite(Node):
     """The subject over its background (or straight alpha), one image per output frame."""
 
     STAGE = "composite"
+    VERSION = 2  # 2: subject colours from Foreground when there is one
     INPUTS = ("frames",)
     UNKEYED = ("image",)
-    frames: Scale | Grade
+    frames: Refine | Foreground | Grade
     background: BackgroundSpec
     image: str | None
     image_sha256: str | None

@@ -1,18 +1,17 @@
 """Stills from a project: the frames an export would contain, by the same graph.
 
 A preview computes a short window of output frames ending at the wanted one.
-The EMA makes each mask depend on every earlier frame of the render; when all
-masks from the trim start are cached the window starts there and the still is
-exact. Otherwise it starts `warmup_frames` earlier, enough that the frames left
-out weigh less than half an 8-bit level (at most one level of difference in
-the matte, usually none), capped at MAX_WARMUP frames.
+The temporal filter makes each mask depend on earlier frames of the render;
+when all masks from the trim start are cached the window starts there and the
+still is exact. Otherwise it starts `warmup_frames` earlier, enough that the
+frames left out weigh less than half an 8-bit level (at most one level of
+difference in the matte, usually none), capped at MAX_WARMUP frames.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil, log
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,12 @@ from renderer.graph.matte import MatteCounts
 from renderer.graph.nodes import Matte
 from renderer.graph.plan import inference_needed
 from renderer.graph.stages import RunContext
+from renderer.matting.temporal import warmup_frames
 from renderer.project.load import LoadedProject
 
 MAX_WARMUP = 60
 
 
-def warmup_frames(ema_alpha: float) -> int:
-    """Frames before a still whose weight in its EMA is over 1/512."""
-    if ema_alpha >= 1:
-        return 0
-    return min(MAX_WARMUP, ceil(log(1 / 512) / log(1 - ema_alpha)))
 
 
 @dataclass
@@ -42,7 +37,7 @@ class Still:
     index: int
     time: Fraction  # on the output timeline
     image: np.ndarray
-    exact: bool  # EMA computed from the trim start (not from a warm-up window)
+    exact: bool  # filtered from the trim start (not from a warm-up window)
 
 
 def stills(
@@ -58,7 +53,8 @@ def stills(
     ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit), threads=threads)
     full = compile_project(loaded, hashes, device=device)
     fps = full.fps
-    warmup = warmup_frames(full.find(Matte).ema_alpha)
+    matte = full.find(Matte)
+    warmup = min(MAX_WARMUP, warmup_frames(matte.temporal, matte.ema_alpha))
     results = []
     for index in indices:
         from_start = compile_project(loaded, hashes, Window(0, index + 1), device)

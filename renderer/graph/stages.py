@@ -20,7 +20,9 @@ from renderer.compose.grade import apply_grade
 from renderer.compose.text import draw_layer, render_layer
 from renderer.events import EventSink, Progress, ignore
 from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Grade, Matte, Node, Overlay, Scale, Timeline
+from renderer.graph.nodes import (
+    Audio, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Node, Overlay, Refine, Scale, Timeline,
+)
 from renderer.graph.prefetch import Pipeline
 from renderer.graph.timeline import SourceEndedEarly, complete_count, select_frames
 from renderer.matting.registry import ModelSpec
@@ -53,10 +55,10 @@ class RunContext:
 
 @dataclass
 class Scaled:
-    rgb: np.ndarray  # the frame at output size
-    mask: np.ndarray
+    rgb: np.ndarray  # the frame at output size, as the source has it
+    mask: np.ndarray  # at the model's size until Refine brings it to the output's
     repeats: int
-    fg: np.ndarray | None = None  # the graded subject, when a grade applies
+    fg: np.ndarray | None = None  # the subject's colours (estimated, graded) when they differ from `rgb`
 
 
 @dataclass
@@ -97,7 +99,7 @@ def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) ->
         annotated,
         names=MaskNames(node.timeline.decode.sha256, node.model_identity(), node.dedup_threshold),
         input_size=node.model.input_size,
-        ema_alpha=node.ema_alpha,
+        temporal=(node.temporal, node.ema_alpha, node.cut_threshold),
         first_time=node.timeline.decode.start,
         infer=lambda rgb: ctx.matter(node.model, node.device)(rgb),
         cache=ctx.cache,
@@ -106,17 +108,45 @@ def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) ->
 
 
 def scale(node: Scale, matted: Iterator[Matted], ctx: RunContext) -> Iterator[Scaled]:
+    for item in matted:
+        yield Scaled(item.frame.rgb(node.width, node.height), item.mask, item.repeats)
+
+
+def refine(node: Refine, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[Scaled]:
+    """Model matte -> output alpha: upsample, then levels, choke and feather, in that order."""
+    from renderer.compose.refine import apply_levels, choke, feather, guided_upsample
     from renderer.media.scale import scale_plane
 
-    for item in matted:
-        rgb = item.frame.rgb(node.width, node.height)
-        yield Scaled(rgb, scale_plane(item.mask, node.width, node.height), item.repeats)
+    size = node.scale
+    for item in scaled:
+        if node.upsample == "guided":
+            alpha = guided_upsample(item.mask, item.rgb, size.width, size.height)
+        else:
+            alpha = scale_plane(item.mask, size.width, size.height)
+        item.mask = feather(choke(apply_levels(alpha, node.black, node.white), node.choke), node.feather)
+        yield item
+
+
+def foreground(node: Foreground, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[Scaled]:
+    from renderer.compose.foreground import estimate_foreground
+
+    for item in scaled:
+        item.fg = estimate_foreground(item.rgb, item.mask)
+        yield item
 
 
 def grade(node: Grade, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[Scaled]:
     for item in scaled:
-        item.fg = apply_grade(item.rgb, node.spec)
+        item.fg = apply_grade(item.rgb if item.fg is None else item.fg, node.spec)
         yield item
+
+
+def _upstream(node: Node, kind: type[Node]) -> bool:
+    try:
+        node.find(kind)
+    except LookupError:
+        return False
+    return True
 
 
 def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[OutputFrame]:
@@ -129,14 +159,17 @@ def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) 
         image = read_image(Path(node.image))
     backdrop = make_backdrop(node.background, size.width, size.height, image)
     index = node.find(Timeline).first
+    estimated = _upstream(node, Foreground)
     for item in scaled:
-        behind = backdrop(item.rgb)  # blur: from the ungraded frame
+        behind = backdrop(item.rgb)  # blur: from the source frame
         if item.fg is None:
             out = composite(item.rgb, item.mask, behind)
-        elif behind is None:  # transparent: graded where the mask is, original colours elsewhere
-            out = composite(composite(item.fg, item.mask, item.rgb), item.mask, None)
-        else:
+        elif behind is not None:
             out = composite(item.fg, item.mask, behind)
+        elif estimated:  # transparent: the subject's own colours wherever it shows, the source's elsewhere
+            out = composite(np.where(item.mask[..., None] > 0, item.fg, item.rgb), item.mask, None)
+        else:  # transparent and graded: graded where the mask is, original colours elsewhere
+            out = composite(composite(item.fg, item.mask, item.rgb), item.mask, None)
         for _ in range(item.repeats):
             yield OutputFrame(index, out)
             index += 1
@@ -190,6 +223,8 @@ STAGES: dict[type[Node], Callable[..., Any]] = {
     Timeline: timeline,
     Matte: matte,
     Scale: scale,
+    Refine: refine,
+    Foreground: foreground,
     Grade: grade,
     Composite: composite_stage,
     Overlay: overlay,

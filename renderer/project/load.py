@@ -85,6 +85,7 @@ def parse_project(text: str, display: str, values: dict[str, Any] | None = None)
     """Text (and template variable values) -> Project, checking only what the text itself can tell."""
     located = _mapping(load_yaml(text, display))
     located = _resolve_variables(located, values or {})
+    _off_is_a_word(located)
     problems = schema_problems(located)
     if problems:
         raise ProjectError(problems)
@@ -147,6 +148,13 @@ def template_variables(file: Path | str) -> dict[str, Declared]:
     """A template's declared variables, its vars block checked, before any value is given."""
     file = Path(file)
     return _checked_declarations(_mapping(load_yaml(read_text(file), str(file))))
+
+
+def _off_is_a_word(located: Located) -> None:
+    """`temporal: off` means the mode `off`, though YAML 1.1 reads an unquoted off (or no) as false."""
+    model = located.data.get("model")
+    if isinstance(model, dict) and model.get("temporal") is False:
+        model["temporal"] = "off"
 
 
 def _mapping(located: Located) -> Located:

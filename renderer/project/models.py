@@ -60,11 +60,24 @@ class ModelSettings(_Strict):
     output: Union[Annotated[int, Field(ge=-16, le=16)], None] = Field(
         None, description="With path: which output holds the matte (default 0; -1 is the last)."
     )
-    ema_alpha: float = Field(
-        0.75,
-        gt=0,
-        le=1,
-        description="Temporal smoothing: mask_t = a*raw_t + (1-a)*mask_(t-1). 1.0 turns it off.",
+    temporal: Union[Literal["adaptive", "ema", "off"], None] = Field(
+        None,
+        description=(
+            "Temporal filter of the matte, reset at scene cuts. adaptive: smooth where the matte is steady, "
+            "follow where it moves; ema: a fixed exponential average; off: each frame's own matte. "
+            "Default: adaptive, or ema when only ema_alpha is given (what ema_alpha meant before)."
+        ),
+    )
+    ema_alpha: Union[Annotated[float, Field(gt=0, le=1)], None] = Field(
+        None,
+        description=(
+            "Weight of the new matte each frame: mask_t = a*raw_t + (1-a)*mask_(t-1); adaptive uses it where the "
+            "matte is steady. Default 0.75 for ema, 0.5 for adaptive. 1.0 turns smoothing off."
+        ),
+    )
+    cut_threshold: Union[Annotated[float, Field(gt=0, le=1)], None] = Field(
+        None,
+        description="Scene-cut sensitivity: a cut resets the temporal filter. Lower finds more cuts; 1 finds none. Default 0.35.",
     )
     dedup_threshold: float = Field(
         0.02,
@@ -200,6 +213,26 @@ VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 VarName = Annotated[str, Field(pattern=VAR_NAME_PATTERN)]
 
 
+class MatteSettings(_Strict):
+    """How the model's matte becomes the output's alpha, after the mask cache (changing these infers nothing)."""
+
+    refine: Literal["guided", "bilinear"] = Field(
+        "bilinear",
+        description="Upsampling to the output size: guided (edge-aware, by the full-resolution frame) or bilinear.",
+    )
+    foreground: Literal["estimate", "source"] = Field(
+        "estimate",
+        description=(
+            "Subject colours at soft edges: estimate (the foreground colour without the old background mixed in) "
+            "or source (the source pixel as it is)."
+        ),
+    )
+    black: float = Field(0, ge=0, lt=1, description="Clip point: alpha at or below it becomes 0. alpha = (a - black) / (white - black).")
+    white: float = Field(1, gt=0, le=1, description="Clip point: alpha at or above it becomes 1.")
+    choke: float = Field(0, ge=-50, le=50, description="Output pixels: > 0 shrinks the matte, < 0 grows it.")
+    feather: float = Field(0, ge=0, le=50, description="Output pixels: softens the matte's edge (Gaussian standard deviation).")
+
+
 class Variable(_Strict):
     """A template variable: `${name}` in string values takes its value."""
 
@@ -225,6 +258,7 @@ class Project(_Strict):
         default_factory=ModelSettings, description="A model name, or settings for it."
     )
     trim: Trim = Field(default_factory=Trim)
+    matte: MatteSettings = Field(default_factory=MatteSettings)
     background: Background = Field(default_factory=lambda: TransparentBackground(type="transparent"))
     grade: Union[Grade, None] = None
     text: list[TextOverlay] = Field(default_factory=list, description="Overlays, drawn in order.")

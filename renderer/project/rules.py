@@ -37,6 +37,10 @@ def cross_field_findings(project: Project) -> list[Finding]:
             (where, "a transparent background needs webm: MP4 (H.264) cannot carry alpha; export to .webm or pick a background")
         )
     findings.extend(_model_findings(project))
+    findings.extend(_temporal_findings(project))
+    if project.matte.white <= project.matte.black:
+        where = "white" if "white" in project.matte.model_fields_set else "black"
+        findings.append((("matte", where), f"matte.white ({project.matte.white}) must be above matte.black ({project.matte.black})"))
     start = parse_timecode(project.trim.start)
     if project.trim.end is not None and parse_timecode(project.trim.end) <= start:
         findings.append((("trim", "end"), "trim end must be after trim start"))
@@ -72,3 +76,15 @@ def _model_findings(project: Project) -> list[Finding]:
     if any(v == 0 for v in std):
         findings.append((("model", "std"), "model.std: a standard deviation of 0 would divide by zero"))
     return findings
+
+
+def _temporal_findings(project: Project) -> list[Finding]:
+    """Settings that `temporal: off` would silently ignore."""
+    settings = project.model_settings
+    if settings.temporal != "off":
+        return []
+    return [
+        (("model", key), f"model.{key} has no effect with temporal: off (remove it, or pick adaptive or ema)")
+        for key in ("ema_alpha", "cut_threshold")
+        if getattr(settings, key) is not None
+    ]

@@ -12,7 +12,7 @@ import pytest
 
 from renderer.compose.background import BackgroundSpec
 from renderer.graph.keys import canonical
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Node, Scale, Timeline
+from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Node, Refine, Scale, Timeline
 from renderer.matting.registry import MODELS
 
 MODEL = MODELS["u2netp"]
@@ -30,6 +30,7 @@ def chain(
     fps=Fraction(25),
     frames=100,
     ema_alpha=0.6,
+    choke=0.0,
     width=1280,
     height=720,
     background=BackgroundSpec("color", color=(30, 144, 255)),
@@ -44,9 +45,13 @@ def chain(
     """A graph built the way renderer.graph.compile builds one."""
     decode = Decode(path=path, sha256=sha256, start=start)
     timeline = Timeline(decode=decode, start=start, fps=fps, frames=frames, source_fps=Fraction(25))
-    matte = Matte(timeline=timeline, model=model, ema_alpha=ema_alpha, dedup_threshold=0.002, runtime=runtime)
+    matte = Matte(
+        timeline=timeline, model=model, temporal="adaptive", ema_alpha=ema_alpha, cut_threshold=0.35,
+        dedup_threshold=0.002, runtime=runtime,
+    )
     scale = Scale(matte=matte, width=width, height=height)
-    composite = Composite(frames=scale, background=background, image=image, image_sha256=image_sha256)
+    refine = Refine(scale=scale, upsample="bilinear", black=0.0, white=1.0, choke=choke, feather=0.0)
+    composite = Composite(frames=refine, background=background, image=image, image_sha256=image_sha256)
     sound = Audio(path=path, sha256=sha256, start=start, layout="stereo") if audio else None
     encode = Encode(
         frames=composite,
@@ -59,7 +64,10 @@ def chain(
         alpha=False,
         tools=tools,
     )
-    return {"decode": decode, "timeline": timeline, "matte": matte, "scale": scale, "composite": composite, "audio": sound, "encode": encode}
+    return {
+        "decode": decode, "timeline": timeline, "matte": matte, "scale": scale, "refine": refine, "composite": composite,
+        "audio": sound, "encode": encode,
+    }
 
 
 def image_chain(**kwargs):
@@ -94,7 +102,8 @@ def test_key_is_cached_and_hex():
 def test_inputs_are_listed_in_order():
     g = chain()
     assert g["encode"].inputs() == (g["composite"], g["audio"])
-    assert g["composite"].inputs() == (g["scale"],)
+    assert g["composite"].inputs() == (g["refine"],)
+    assert g["refine"].inputs() == (g["scale"],)
     assert g["scale"].inputs() == (g["matte"],)
     assert g["matte"].inputs() == (g["timeline"],)
     assert g["timeline"].inputs() == (g["decode"],)
@@ -164,7 +173,7 @@ def test_source_content_change_changes_everything_that_reads_it():
     base = keys(chain())
     after = keys(chain(sha256="c" * 64))
     assert changed(base, after) == set(base)
-    assert changed(base, after) == {"decode", "timeline", "matte", "scale", "composite", "audio", "encode"}
+    assert changed(base, after) == {"decode", "timeline", "matte", "scale", "refine", "composite", "audio", "encode"}
 
 
 def test_source_content_change_with_the_same_path_still_changes_keys():
@@ -203,7 +212,7 @@ def test_tools_change_only_encode():
 def test_runtime_change_reaches_matte_and_downstream_only():
     base = keys(chain())
     after = keys(chain(runtime="1.18.0"))
-    assert changed(base, after) == {"matte", "scale", "composite", "encode"}
+    assert changed(base, after) == {"matte", "scale", "refine", "composite", "encode"}
     assert "decode" not in changed(base, after) and "timeline" not in changed(base, after)
 
 
@@ -243,9 +252,9 @@ def test_adding_an_image_background_spares_matting():
 
 def test_upstream_change_propagates_downstream_only():
     base = keys(chain())
-    # ema_alpha lives on Matte: everything from Matte down changes, nothing above or beside it.
+    # the temporal filter lives on Matte: everything from Matte down changes, nothing above or beside it.
     after = keys(chain(ema_alpha=0.7))
-    assert changed(base, after) == {"matte", "scale", "composite", "encode"}
+    assert changed(base, after) == {"matte", "scale", "refine", "composite", "encode"}
 
 
 def test_background_change_leaves_matting_alone():
@@ -254,16 +263,22 @@ def test_background_change_leaves_matting_alone():
     assert changed(base, after) == {"composite", "encode"}
 
 
+def test_matte_edge_settings_change_refine_and_below_only():
+    base = keys(chain())
+    after = keys(chain(choke=2.0))
+    assert changed(base, after) == {"refine", "composite", "encode"}
+
+
 def test_fps_change_reaches_timeline_and_encode_but_not_decode_or_audio():
     base = keys(chain())
     after = keys(chain(fps=Fraction(30)))
-    assert changed(base, after) == {"timeline", "matte", "scale", "composite", "encode"}
+    assert changed(base, after) == {"timeline", "matte", "scale", "refine", "composite", "encode"}
 
 
 def test_size_change_spares_the_mask_at_model_resolution():
     base = keys(chain())
     after = keys(chain(width=1920, height=1080))
-    assert changed(base, after) == {"scale", "composite", "encode"}
+    assert changed(base, after) == {"scale", "refine", "composite", "encode"}
 
 
 def test_sibling_branches_are_independent():

@@ -5,8 +5,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from renderer.graph.preview import MAX_WARMUP, frame_at, sheet_indices, warmup_frames
-from renderer.matting.temporal import ema
+from renderer.graph.preview import MAX_WARMUP, frame_at, sheet_indices
+from renderer.matting.temporal import ema, warmup_frames
 
 F = Fraction
 
@@ -14,26 +14,31 @@ F = Fraction
 # --- warmup_frames ----------------------------------------------------------------------------------
 
 
+def warmup(alpha: float) -> int:
+    """The window a preview of an EMA project computes (capped as stills() caps it)."""
+    return min(MAX_WARMUP, warmup_frames("ema", alpha))
+
+
 def test_no_smoothing_needs_no_warmup():
-    assert warmup_frames(1.0) == 0
+    assert warmup(1.0) == 0
 
 
 def test_alpha_075_needs_5_frames():
     # 0.25^4 = 1/256 is too much; 0.25^5 = 1/1024 is under 1/512
-    assert warmup_frames(0.75) == 5
+    assert warmup(0.75) == 5
     assert 0.25**5 < 1 / 512 <= 0.25**4
 
 
 def test_alpha_05_needs_9_frames():
     # 0.5^9 = 1/512 exactly: what is left out weighs 255/512 < half a level, and 8 frames are not enough.
     # (The criterion is (1 - a)^W <= 1/512; the strict "< 1/512" would ask for 10.)
-    assert warmup_frames(0.5) == 9
+    assert warmup(0.5) == 9
     assert 0.5**9 <= 1 / 512 < 0.5**8
 
 
 @pytest.mark.parametrize("alpha", [0.99, 0.9, 0.875, 0.8, 0.75, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.11])
 def test_warmup_is_the_smallest_length_that_leaves_out_at_most_1_512(alpha):
-    w = warmup_frames(alpha)
+    w = warmup(alpha)
     assert 1 <= w < MAX_WARMUP
     assert (1 - alpha) ** w <= 1 / 512 * (1 + 1e-12)
     assert (1 - alpha) ** (w - 1) > 1 / 512
@@ -41,11 +46,11 @@ def test_warmup_is_the_smallest_length_that_leaves_out_at_most_1_512(alpha):
 
 @pytest.mark.parametrize("alpha", [0.1, 0.05, 0.01, 0.001])
 def test_warmup_is_capped(alpha):
-    assert warmup_frames(alpha) == MAX_WARMUP == 60
+    assert warmup(alpha) == MAX_WARMUP == 60
 
 
 def test_warmup_shrinks_as_alpha_grows():
-    values = [warmup_frames(a) for a in np.linspace(0.02, 1.0, 99)]
+    values = [warmup(a) for a in np.linspace(0.02, 1.0, 99)]
     assert values == sorted(values, reverse=True)
     assert values[0] == MAX_WARMUP and values[-1] == 0
 
@@ -53,7 +58,7 @@ def test_warmup_shrinks_as_alpha_grows():
 @pytest.mark.parametrize("alpha", [0.9, 0.75, 0.5, 0.3, 0.2])
 def test_warmup_window_matches_the_full_ema_within_one_level(alpha):
     """The documented purpose: starting `warmup_frames` early changes the matte by at most one level."""
-    w = warmup_frames(alpha)
+    w = warmup(alpha)
     rng = np.random.default_rng(int(alpha * 100))
     # worst case: a long history at 255, then the window's frames at 0 (and a random case)
     for history, window in [
