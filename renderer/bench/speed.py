@@ -26,11 +26,25 @@ from renderer.bench import SAMPLE
 
 PROJECT = """version: 1
 source: {source}
-model: {{name: u2netp, dedup_threshold: 0}}
+model: {{name: u2netp, dedup_threshold: 0{temporal}}}
 trim: {{start: 0, end: {seconds}}}
 background: {{type: color, color: "{color}"}}
-export: {{path: {output}, resolution: 480p}}
-"""
+export: {{path: {output}, resolution: {resolution}}}
+{matte}"""
+
+# The matte stages after the cache (issue 12), timed in warm 720p renders against none of them.
+MATTE_STAGES = {
+    "plain": (", temporal: off", "matte: {refine: bilinear, foreground: source}\n"),
+    "defaults": ("", ""),
+    "all": ("", "matte: {refine: guided, foreground: estimate, black: 0.02, white: 0.98, choke: 1, feather: 1}\n"),
+}
+
+
+def project_text(source: Path, seconds: float, color: str, output: Path, resolution: str = "480p", stages: str = "defaults") -> str:
+    temporal, matte = MATTE_STAGES[stages]
+    return PROJECT.format(
+        source=source, seconds=seconds, color=color, output=output, resolution=resolution, temporal=temporal, matte=matte
+    )
 
 
 def _render(project: Path, cache: Path) -> tuple[float, Any]:
@@ -97,16 +111,17 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         cache = work / "cache"
         project = work / "bench.yaml"
         output = work / "out.mp4"
-        project.write_text(PROJECT.format(source=source, seconds=seconds, color="#204080", output=output), encoding="utf-8")
+        project.write_text(project_text(source, seconds, "#204080", output), encoding="utf-8")
         cold, cold_done = _render(project, cache)
         from renderer.cli.common import compile_file
 
         _, graph = compile_file(str(project), cache, lambda message: None)
         # Right after the cold render, over many frames: a shared machine's speed drifts.
         inference = _inference_ms(graph, min(30, cold_done.inferred_frames))
-        project.write_text(PROJECT.format(source=source, seconds=seconds, color="#c03030", output=output), encoding="utf-8")
+        project.write_text(project_text(source, seconds, "#c03030", output), encoding="utf-8")
         warm, warm_done = _render(project, cache)
         floor = _codec_floor(graph)
+        matte_stages = _matte_stage_cost(project, cache, source, seconds, output)
         short_rss = _peak_rss_mb(work / "short", source, seconds)
         long_rss = _peak_rss_mb(work / "long", _looped(source, seconds * LONG_FACTOR, work / "looped.mp4"), seconds * LONG_FACTOR)
     expected_cold = cold_done.inferred_frames * inference / 1000 + floor
@@ -125,6 +140,29 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         "peak_rss_mb": round(short_rss, 1),
         "peak_rss_mb_long": round(long_rss, 1),
         "rss_long_over_short": round(long_rss / short_rss, 2),
+        **matte_stages,
+    }
+
+
+def _matte_stage_cost(project: Path, cache: Path, source: Path, seconds: float, output: Path) -> dict[str, Any]:
+    """Warm 720p renders (masks cached) with no matte stages, the defaults, and every stage on.
+
+    Renders alternate and each is timed twice, the faster kept: the ratios
+    compare like with like on a machine whose speed drifts.
+    """
+    times: dict[str, float] = {}
+    for _ in range(2):
+        for stages in MATTE_STAGES:
+            project.write_text(project_text(source, seconds, "#c03030", output, "720p", stages), encoding="utf-8")
+            took, done = _render(project, cache)
+            assert done.inferred_frames == 0, "matte stages must run after the cache"
+            times[stages] = min(took, times.get(stages, took))
+    return {
+        "warm_720p_plain_seconds": round(times["plain"], 3),
+        "warm_720p_defaults_seconds": round(times["defaults"], 3),
+        "warm_720p_all_stages_seconds": round(times["all"], 3),
+        "matte_defaults_over_plain": round(times["defaults"] / times["plain"], 2),
+        "matte_all_over_plain": round(times["all"] / times["plain"], 2),
     }
 
 
