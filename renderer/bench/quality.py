@@ -45,6 +45,7 @@ VARIANTS: dict[str, str] = {
     "temporal: off (per frame)": 'model: {temporal: "off"}',
     "ema_alpha: 1 (per frame, as before)": "model: {ema_alpha: 1}",
     "temporal: ema (ema_alpha 0.75, the old default)": "model: {temporal: ema, ema_alpha: 0.75}",
+    "temporal: ema, cut_threshold: 1 (the old EMA exactly)": "model: {temporal: ema, ema_alpha: 0.75, cut_threshold: 1}",
     "temporal: adaptive": "model: {temporal: adaptive}",
     "cut_threshold: 1 (no cut detection)": "model: {cut_threshold: 1}",
     "dedup_threshold: 0": "model: {dedup_threshold: 0}",
