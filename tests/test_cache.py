@@ -189,7 +189,7 @@ def test_plan_shows_what_is_cached(project, vbr, redness_model):
     plan = before.events[0]
     assert plan["frames"] == 15 and plan["frames_to_infer"] == 15 and plan["exact"] is True
     stages = {n["stage"]: n for n in plan["nodes"]}
-    assert list(stages) == ["decode", "timeline", "matte", "scale", "refine", "foreground", "composite", "audio", "encode"]
+    assert list(stages) == ["decode", "timeline", "matte", "scale", "refine", "composite", "audio", "encode"]
     assert stages["matte"]["status"] == "stale" and stages["encode"]["status"] == "stale"
     assert stages["composite"]["status"] == "cheap"
     assert not (Path(path).parent / "out").exists()  # plan never renders

@@ -43,7 +43,7 @@ def test_every_setting_after_the_cache_infers_nothing_and_changes_the_output(pro
     assert first.events[-1]["inferred_frames"] == 25
     digests = {hashlib.sha256((tmp_path / "out" / "o.webm").read_bytes()).hexdigest()}
     variants = [
-        ("{refine: guided}", ""), ("{foreground: source}", ""), ("{choke: 2}", ""), ("{choke: -2}", ""),
+        ("{refine: guided}", ""), ("{foreground: estimate}", ""), ("{choke: 2}", ""), ("{choke: -2}", ""),
         ("{feather: 3}", ""), ("{black: 0.2, white: 0.8}", ""), ("{}", ", temporal: ema"), ("{}", ", temporal: off"),
     ]
     for matte, temporal in variants:
@@ -67,12 +67,12 @@ def test_every_stage_on_gives_the_same_bytes_run_to_run(project, vbr, redness_mo
 
 
 def test_plan_shows_the_matte_stages(project, vbr, redness_model):
-    path = project(body(redness_model))
+    path = project(body(redness_model, "{foreground: estimate}"))
     result = vbr("plan", "--json", path)
     assert result.code == 0, result.err
     stages = [node["stage"] for node in result.events[-1]["nodes"]]
     assert stages.index("matte") < stages.index("scale") < stages.index("refine") < stages.index("foreground") < stages.index("composite")
-    path.write_text(body(redness_model, "{foreground: source}"), encoding="utf-8")
+    path.write_text(body(redness_model), encoding="utf-8")  # the default takes the source's colours: no stage
     assert "foreground" not in [node["stage"] for node in vbr("plan", "--json", path).events[-1]["nodes"]]
 
 

@@ -29,7 +29,7 @@ def test_minimal_project_is_valid():
     assert project.model_settings.name == "u2netp"
     settings = project.model_settings
     assert settings.temporal is None and settings.ema_alpha is None and settings.dedup_threshold == 0.02
-    assert project.matte.refine == "bilinear" and project.matte.foreground == "estimate" and project.matte.choke == 0
+    assert project.matte.refine == "bilinear" and project.matte.foreground == "source" and project.matte.choke == 0
     assert project.export.resolution == "original" and project.export.fps == "original" and project.export.audio
 
 

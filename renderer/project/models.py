@@ -221,7 +221,7 @@ class MatteSettings(_Strict):
         description="Upsampling to the output size: guided (edge-aware, by the full-resolution frame) or bilinear.",
     )
     foreground: Literal["estimate", "source"] = Field(
-        "estimate",
+        "source",
         description=(
             "Subject colours at soft edges: estimate (the foreground colour without the old background mixed in) "
             "or source (the source pixel as it is)."
