@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from helpers import GREEN, RED, read_video
+from helpers import GREEN, RED, read_video, write_frames
 
 PROJECT = """version: 1
 source: media/clip.mp4
@@ -86,18 +86,7 @@ def _soft_square_clip(path: Path, frames: int = 3, ramp: int = 12) -> Path:
     inside = np.minimum.reduce([x - 100, 220 - x, y - 48, 144 - y]).astype(np.float64)  # distance to the edge
     t = np.clip(0.5 + inside / ramp, 0, 1)[..., None]  # 1 in the subject, 0 in the field
     image = np.rint(t * np.array(RED) + (1 - t) * np.array(GREEN)).astype(np.uint8)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
-        stream.options = {"crf": "0", "preset": "ultrafast"}
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+    return write_frames(path, [image] * frames)
 
 
 def test_estimated_foreground_keeps_the_old_background_out_of_soft_edges(project, vbr, redness_model, tmp_path):
@@ -167,26 +156,14 @@ def test_choke_feather_and_levels_act_on_the_output_alpha(project, vbr, redness_
 def _clip_with_a_cut(path: Path, frames: int = 20, cut: int = 10) -> Path:
     """A red square on green at the left, then (a new shot) on dark green stripes at the right."""
     width, height = 160, 96
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
-        stream.options = {"crf": "0", "preset": "ultrafast"}
-        for i in range(frames):
-            image = np.empty((height, width, 3), np.uint8)
-            if i < cut:
-                image[...] = GREEN
-                image[24:72, 16:64] = RED
-            else:
-                image[...] = (10, 120, 40)
-                image[:, (np.arange(width) // 6) % 2 == 0] = (20, 70, 20)
-                image[24:72, 100:148] = RED
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+    before = np.empty((height, width, 3), np.uint8)
+    before[...] = GREEN
+    before[24:72, 16:64] = RED
+    after = np.empty((height, width, 3), np.uint8)
+    after[...] = (10, 120, 40)
+    after[:, (np.arange(width) // 6) % 2 == 0] = (20, 70, 20)
+    after[24:72, 100:148] = RED
+    return write_frames(path, [before] * cut + [after] * (frames - cut))
 
 
 OLD_PLACE = (slice(30, 66), slice(22, 58))  # inside the square before the cut

@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from helpers import make_clip, read_audio, read_video, save_png
+from helpers import make_clip, read_audio, read_video, save_png, write_frames
 from renderer.media.audio import audio_blocks
 
 PROJECT = """version: 1
@@ -203,21 +203,10 @@ export: {{path: "out/${{name}}.mp4", resolution: "${{res}}"}}
 
 def _tiny_source(path: Path, width: int, height: int) -> Path:
     """Frames of any size (x264 in 4:4:4 takes odd and 1-pixel sides): a red left half on green."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
-        stream.options = {"crf": "0", "preset": "ultrafast"}
-        for i in range(5):
-            image = np.zeros((height, width, 3), np.uint8)
-            image[...] = (0, 160, 0)
-            image[:, : max(1, width // 2)] = (220, 30, 30)
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+    image = np.zeros((height, width, 3), np.uint8)
+    image[...] = (0, 160, 0)
+    image[:, : max(1, width // 2)] = (220, 30, 30)
+    return write_frames(path, [image] * 5)
 
 
 @pytest.mark.parametrize("size,expected", [((1, 1), (2, 2)), ((64, 2), (64, 2)), ((3, 5), (2, 4))])
