@@ -107,6 +107,16 @@ def write_frames(path: Path, images: list[np.ndarray], fps: int = 25) -> Path:
     return path
 
 
+def area_matrix(n: int, n_out: int) -> np.ndarray:
+    """(n_out, n) area-averaging weights in float64: output i = mean of the input over [i s, (i + 1) s), s = n / n_out."""
+    m = np.zeros((n_out, n))
+    for i in range(n_out):
+        lo, hi = i * n / n_out, (i + 1) * n / n_out
+        for j in range(n):
+            m[i, j] = max(0.0, min(hi, j + 1) - max(lo, j)) * n_out / n
+    return m
+
+
 def make_image(path: Path, image: np.ndarray) -> Path:
     """Write an RGB(A) array as a PNG with FFmpeg's PNG encoder."""
     fmt = "rgba" if image.shape[2] == 4 else "rgb24"

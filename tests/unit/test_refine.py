@@ -3,17 +3,9 @@
 import numpy as np
 import pytest
 
+from helpers import area_matrix
+
 from renderer.compose.refine import GUIDE_EPS, GUIDE_RADIUS, apply_levels, choke, feather, guided_upsample
-
-
-def area_matrix(n, n_out):
-    """Output i = mean of the input over [i s, (i + 1) s), s = n / n_out."""
-    m = np.zeros((n_out, n))
-    for i in range(n_out):
-        lo, hi = i * n / n_out, (i + 1) * n / n_out
-        for j in range(n):
-            m[i, j] = max(0.0, min(hi, j + 1) - max(lo, j)) * n_out / n
-    return m
 
 
 def bilinear_matrix(n, n_out):

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from helpers import area_matrix
+
 from renderer.compose.tiling import (
     area_resize,
     axis,
@@ -15,15 +17,6 @@ from renderer.compose.tiling import (
     tile_view,
     window_counts,
 )
-
-
-def area_matrix(n, n_out):
-    m = np.zeros((n_out, n))
-    for i in range(n_out):
-        lo, hi = i * n / n_out, (i + 1) * n / n_out
-        for j in range(n):
-            m[i, j] = max(0.0, min(hi, j + 1) - max(lo, j)) * n_out / n
-    return m
 
 
 @pytest.mark.parametrize(
