@@ -148,13 +148,18 @@ def _stop(pool: ProcessPoolExecutor, jobs: Iterable[Job]) -> None:
 
     from renderer.media.encode import remove_stale_partials
 
+    def end_workers() -> None:
+        # Until none is left: the pool can start a worker while it is being stopped.
+        while children := multiprocessing.active_children():
+            for child in children:
+                child.terminate()
+            for child in children:  # the batch ends after its workers
+                child.join()
+
     pool.shutdown(wait=False, cancel_futures=True)
-    children = multiprocessing.active_children()
-    for child in children:
-        child.terminate()
-    for child in children:  # the pool, shut down already, would not wait for them: the batch ends after its workers
-        child.join()
+    end_workers()
     pool.shutdown(wait=True)
+    end_workers()
     for job in jobs:
         remove_stale_partials(job.output)
 
