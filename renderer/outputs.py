@@ -37,14 +37,11 @@ def identities(path: Path) -> set[object]:
     return keys
 
 
-def same_file(a: Path, b: Path) -> bool:
-    """One file under two names: the same resolved path, or a link (symbolic or hard) to it."""
-    return not identities(a).isdisjoint(identities(b))
-
-
 def overwritten(target: Path, protected: Iterable[Named]) -> str | None:
-    """What writing `target` would overwrite among `protected`, or None."""
-    return next((what for what, path in protected if same_file(target, path)), None)
+    """What writing `target` would overwrite among `protected` (the same file under any name: a
+    resolved path, or a symbolic or hard link to it), or None."""
+    mine = identities(target)
+    return next((what for what, path in protected if not mine.isdisjoint(identities(path))), None)
 
 
 def target_problem(target: Path, protected: Iterable[Named], *, with_manifest: bool = False) -> str | None:

@@ -49,6 +49,14 @@ class Node:
                     continue
         raise LookupError(f"no {kind.__name__} upstream of {self.STAGE}")
 
+    def has(self, kind: type["Node"]) -> bool:
+        """Whether a node of a kind is upstream of (or equal to) this one: optional stages."""
+        try:
+            self.find(kind)
+        except LookupError:
+            return False
+        return True
+
     @cached_property
     def _key(self) -> str:
         return digest(self.STAGE, self.VERSION, self.params())

@@ -30,8 +30,6 @@ from renderer.project.load import LoadedProject
 MAX_WARMUP = 60
 
 
-
-
 @dataclass
 class Still:
     index: int

@@ -141,14 +141,6 @@ def grade(node: Grade, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[Sc
         yield item
 
 
-def _upstream(node: Node, kind: type[Node]) -> bool:
-    try:
-        node.find(kind)
-    except LookupError:
-        return False
-    return True
-
-
 def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[OutputFrame]:
     """Over the background; a held source frame becomes one output frame per repeat."""
     size = node.find(Scale)
@@ -159,7 +151,7 @@ def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) 
         image = read_image(Path(node.image))
     backdrop = make_backdrop(node.background, size.width, size.height, image)
     index = node.find(Timeline).first
-    estimated = _upstream(node, Foreground)
+    estimated = node.has(Foreground)
     for item in scaled:
         behind = backdrop(item.rgb)  # blur: from the source frame
         if item.fg is None:
