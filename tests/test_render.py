@@ -354,5 +354,6 @@ def test_quality_presets(project, vbr, redness_model, tmp_path, container):
     if container == "mp4":  # x264 writes its settings into the stream
         for quality, crf in (("draft", b"crf=28.0"), ("standard", b"crf=20.0"), ("high", b"crf=16.0")):
             assert crf in (tmp_path / "out" / f"{quality}.mp4").read_bytes()
-    error = {q: np.abs(decoded[q].frames[12][..., :3].astype(int) - decoded["high"].frames[12][..., :3]).mean() for q in sizes}
+    # Over the whole clip: one frame can land either way (x264 spends bits unevenly in time).
+    error = {q: np.mean([np.abs(a[..., :3].astype(int) - b[..., :3]).mean() for a, b in zip(decoded[q].frames, decoded["high"].frames)]) for q in sizes}
     assert error["draft"] > error["standard"] > 0

@@ -94,7 +94,7 @@ def _inference_ms(graph: Any, frames: int) -> float:
     width, height = matte.model.input_size
     inputs = []
     for frame in decode_video(Path(graph.timeline.decode.path), Fraction(0)):
-        inputs.append(frame.rgb(width, height, downscale=True))
+        inputs.append(frame.rgb(width, height))  # as the matte stage makes them
         if len(inputs) == frames:
             break
     run = Matter(matte.model)

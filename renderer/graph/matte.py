@@ -28,9 +28,11 @@ from renderer.matting.temporal import Smoother, changed_fraction
 SEGMENT = Fraction(2)  # seconds of source per dedup segment
 
 # What a raw mask depends on besides the model and the frame: how the frame
-# becomes the model's input (swscale area scaling from BT.709 full-range RGB).
-# Bump when that changes.
-PREPROCESS = {"scale": "swscale-area", "rgb": "bt709-full", "version": 1}
+# becomes the model's input (swscale Lanczos scaling from BT.709 full-range RGB).
+# Bump when that changes. Lanczos, not area averaging: on the quality benchmark's
+# clip u2netp's matte from a Lanczos-scaled input scored IoU 0.781 against 0.740
+# (MAD -10 %, edge band -3 %), and the same on the photographs (README, Matte quality).
+PREPROCESS = {"scale": "swscale-lanczos", "rgb": "bt709-full", "version": 2}
 
 
 def segment_of(time: Fraction) -> int:
@@ -103,7 +105,7 @@ def matte_frames(
     detect_cuts = mode != "off" and cut_threshold < 1
     signature: np.ndarray | None = None  # the last shown frame's, for cut detection
 
-    def thumb(frame: Any) -> np.ndarray:
+    def thumb(frame: Any) -> np.ndarray:  # what dedup compares: area-averaged, so noise counts little
         return frame.rgb(width, height, downscale=True)
 
     def close(seg: _Segment | None) -> None:
@@ -145,9 +147,7 @@ def matte_frames(
             if seg.ref_mask is not None:
                 counts.cached += 1
             else:
-                if seg.ref_thumb is None:
-                    seg.ref_thumb = thumb(seg.ref_frame)
-                seg.ref_mask = infer(seg.ref_thumb)
+                seg.ref_mask = infer(seg.ref_frame.rgb(width, height))
                 counts.inferred += 1
                 if cache is not None:
                     cache.put(names.mask(ref), seg.ref_mask)
