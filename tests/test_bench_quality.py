@@ -13,9 +13,10 @@ import pytest
 
 from renderer.bench.__main__ import main
 from renderer.bench.groundtruth import (
-    VEIL_ALPHA, Pose, composite_source, creature, default_shots, make_clip, render_subject,
+    VEIL_ALPHA, Pose, Truth, composite_source, creature, default_shots, make_clip, render_subject,
 )
 from renderer.bench.metrics import Scores, dilate, edge_band, iou, mad, temporal_error
+from renderer.bench.quality import still_matte_dtssd
 
 
 # --- metrics ---------------------------------------------------------------------------------------------------------
@@ -209,10 +210,21 @@ def test_a_quick_run_scores_every_variant(tmp_path: Path, capsys: pytest.Capture
     keys = ("mad_e3", "edge_band_e3", "dtssd_e2", "composite_band_levels")
     assert [defaults[k] for k in keys] != [per_frame[k] for k in keys]
     assert results["references"]["true alpha, source colours"]["composite_band_levels"] > 0
+    assert 0 < results["still_matte_dtssd_e2"] < 100 and "a matte that never changes" in printed
     toy = results["pairs"]["per_pair"]["toy"]
     assert toy[0]["variant"] == "defaults" and toy[0]["inferred_frames"] == 1
     assert 0 <= toy[0]["iou"] <= 1 and toy[0]["dtssd_e2"] is None  # one frame: no temporal score
     assert "Image + alpha pairs (1, means" in printed
+
+
+def test_still_matte_dtssd_is_the_truths_own_change():
+    """A matte that never changes scores the truth's change: per frame sqrt(mean(dg^2)), never across a cut."""
+    alpha = np.zeros((4, 2, 2), np.float32)
+    alpha[1] = 1  # frame 0 -> 1: every pixel changes by 1, term 1
+    alpha[2, 1] = 0.5  # 1 -> 2: half the pixels change by 1, half by 0.5, term sqrt((1 + 0.25) / 2)
+    alpha[3] = 1  # after the cut before frame 3: not scored
+    truth = Truth(alpha, np.zeros((4, 2, 2, 3), np.uint8), (0, 3))
+    assert still_matte_dtssd(truth) == pytest.approx(100 * (1 + np.sqrt(1.25 / 2)) / 2, abs=1e-3)
 
 
 def test_pairs_folder_without_pairs_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -57,6 +57,9 @@ VARIANTS: dict[str, str] = {
     "choke: 1": "matte: {choke: 1}",
     "choke: -1": "matte: {choke: -1}",
     "feather: 1": "matte: {feather: 1}",
+    "guided + estimate": "matte: {refine: guided, foreground: estimate}",
+    "guided + estimate, temporal: off": 'model: {temporal: "off"}\nmatte: {refine: guided, foreground: estimate}',
+    "guided + estimate, temporal: ema 0.75": "model: {temporal: ema, ema_alpha: 0.75}\nmatte: {refine: guided, foreground: estimate}",
 }
 
 
@@ -168,6 +171,16 @@ def reference_rows(case: Case, frames: list[np.ndarray]) -> dict[str, dict[str, 
             image = composite(colours(rgb, a), a, np.broadcast_to(colour, rgb.shape))
             scores[name].add_composite(image, truth.foreground[i], truth.alpha[i], case.bands[i], hex_to_rgb(COLOUR))
     return {name: {"composite_band_levels": s.summary()["composite_band_levels"]} for name, s in scores.items()}
+
+
+def still_matte_dtssd(truth: Truth) -> float:
+    """dtSSD x1e2 of a matte that never changes: the truth's own change, which a filter of a
+    model's matte cannot undercut by smoothing alone (it has to follow that change)."""
+    scores = Scores(truth.shots)
+    still = np.zeros_like(truth.alpha[0])
+    for i, alpha in enumerate(truth.alpha):
+        scores.add_matte(i, still, alpha, np.zeros(alpha.shape, bool))
+    return scores.summary()["dtssd_e2"]
 
 
 def run_variants(case: Case, names: list[str], cache: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
@@ -317,6 +330,7 @@ def measure(quick: bool, pairs: Path | None, log: Callable[[str], None]) -> dict
             f"{clip['lossless_max_error']} level(s); {time.perf_counter() - began:.1f} s")
         results: dict[str, Any] = {"clip": clip, "variants": run_variants(case, list(VARIANTS), cache, log)}
         results["references"] = reference_rows(case, frames)
+        results["still_matte_dtssd_e2"] = still_matte_dtssd(case.truth)
         if pairs is not None:
             # Stills: the temporal settings cannot matter, only the matte's.
             still = [name for name, snippet in VARIANTS.items() if "model" not in (yaml.safe_load(snippet) or {})]
@@ -338,6 +352,7 @@ def report(results: dict[str, Any]) -> str:
     if refs:
         parts += ["", "With the true alpha (no model), composite-band error in levels:"]
         parts += [f"- {name}: {row['composite_band_levels']}" for name, row in refs.items()]
+    parts += ["", f"dtSSD x1e2 of a matte that never changes (the truth's own change): {results['still_matte_dtssd_e2']}"]
     skipped = [row for row in results["variants"] if "skipped" in row]
     if skipped:
         listed = "; ".join(f"{row['variant']} ({row['skipped']})" for row in skipped)
