@@ -74,6 +74,19 @@ def test_dtssd_skips_the_pair_across_a_cut():
     assert summary["dtssd_e2"] == pytest.approx(5.0)
     assert summary["iou"] == pytest.approx(0.5)  # frames 2 and 3 miss the whole subject
     assert summary["mad_e3"] == pytest.approx((0 + 100 + 1000 + 1000) / 4)
+    # Both scored pairs have a truth that holds still, so both count as flicker.
+    assert summary["dtssd_still_e2"] == pytest.approx(5.0)
+
+
+def test_still_dtssd_counts_only_pairs_whose_truth_holds_still():
+    scores = Scores(shots=(0,))
+    band = np.ones((1, 2), bool)
+    truth = [np.zeros((1, 2)), np.ones((1, 2)), np.ones((1, 2))]  # moves 0 -> 1, holds 1 -> 2
+    alpha = [np.zeros((1, 2)), np.full((1, 2), 0.5), np.full((1, 2), 0.8)]
+    for i in range(3):
+        scores.add_matte(i, alpha[i], truth[i], band)
+    assert scores.dtssd == pytest.approx([0.5, 0.3])
+    assert scores.dtssd_still == pytest.approx([0.3])
 
 
 def test_composite_error_is_in_levels_over_the_band():
@@ -194,7 +207,7 @@ def test_a_quick_run_scores_every_variant(tmp_path: Path, capsys: pytest.Capture
     out = tmp_path / "quality.json"
     assert main(["quality", "--quick", "--json", str(out), "--pairs", str(pairs)]) == 0
     printed = capsys.readouterr().out
-    assert "| variant | IoU | MAD ×1e3 | edge-band ×1e3 | dtSSD ×1e2 | composite-band (levels) |" in printed
+    assert "| variant | IoU | MAD ×1e3 | edge-band ×1e3 | dtSSD ×1e2 | dtSSD still ×1e2 | composite-band (levels) |" in printed
     results = json.loads(out.read_text())
     clip = results["clip"]
     assert clip["lossless_max_error"] <= 1 and clip["decoded_frames"] == clip["frames"]

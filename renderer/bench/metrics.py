@@ -3,7 +3,8 @@
 The usual matting measures: IoU of the thresholded matte, the mean absolute
 difference (MAD), the same difference over the edge band only (where mattes
 differ in practice), dtSSD for flicker (how far the matte's change from the
-previous frame is from the truth's change), and the colour error of a
+previous frame is from the truth's change; also over the frames where the
+truth holds still, where any change is flicker), and the colour error of a
 composite in the edge band.
 """
 
@@ -80,6 +81,7 @@ class Scores:
     mad: list[float] = field(default_factory=list)
     band: list[float] = field(default_factory=list)
     dtssd: list[float] = field(default_factory=list)
+    dtssd_still: list[float] = field(default_factory=list)  # the frames whose truth is the previous one's
     foreground: list[float] = field(default_factory=list)
     composite: list[float] = field(default_factory=list)
     _previous: tuple[int, np.ndarray, np.ndarray] | None = None
@@ -90,6 +92,8 @@ class Scores:
         self.band.append(band_mean(np.abs(alpha - truth), band))
         if self._previous is not None and self._previous[0] == index - 1 and index not in self.shots:
             self.dtssd.append(temporal_error(alpha, self._previous[1], truth, self._previous[2]))
+            if np.array_equal(truth, self._previous[2]):  # a still subject: any change is flicker
+                self.dtssd_still.append(self.dtssd[-1])
         self._previous = (index, alpha, truth)
 
     def add_foreground(self, rgb: np.ndarray, foreground: np.ndarray, truth: np.ndarray, band: np.ndarray) -> None:
@@ -121,6 +125,7 @@ class Scores:
             "mad_e3": mean(self.mad, 1e3),
             "edge_band_e3": mean(self.band, 1e3),
             "dtssd_e2": mean(self.dtssd, 1e2),
+            "dtssd_still_e2": mean(self.dtssd_still, 1e2),
             "foreground_band_levels": mean(self.foreground, 1),
             "composite_band_levels": mean(self.composite, 1),
         }
