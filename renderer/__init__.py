@@ -11,3 +11,30 @@ __version__ = "0.1.0"
 # 9.7 s (2 cores). It only applies if numpy loads after vbr, and never overrides a
 # value the user set.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from renderer.api import (  # noqa: E402  (after the environment is set)
+    Cancelled,
+    Options,
+    Project,
+    Stills,
+    batch,
+    compile,
+    frame_index,
+    load,
+    plan,
+    plan_batch,
+    preview,
+    preview_image,
+    render,
+    run_batch,
+    variables,
+    write_image,
+)
+from renderer.errors import VbrError  # noqa: E402
+from renderer.events import BatchDone, Done, Event, Progress, RowDone, RowFailed, Started, WarningEvent  # noqa: E402
+
+__all__ = [
+    "BatchDone", "Done", "Event", "Progress", "RowDone", "RowFailed", "Started", "WarningEvent",
+    "Cancelled", "Options", "Project", "Stills", "VbrError", "batch", "compile", "frame_index", "load", "plan",
+    "plan_batch", "preview", "preview_image", "render", "run_batch", "variables", "write_image",
+]

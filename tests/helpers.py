@@ -145,6 +145,13 @@ class Video:
         return self.frames[0].shape[2] == 4
 
 
+def read_png(path: Path) -> np.ndarray:
+    """A still vbr wrote (PNG or JPEG): RGBA where it has alpha, else RGB."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgba" if "a" in frame.format.name else "rgb24")
+
+
 def read_video(path: Path) -> Video:
     """Decode every frame; VP9 through libvpx so its alpha plane is kept."""
     with av.open(str(path)) as container:

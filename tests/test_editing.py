@@ -6,10 +6,9 @@ import hashlib
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
-from helpers import read_audio, read_video, save_png
+from helpers import read_audio, read_png, read_video, save_png
 
 PROJECT = """version: 1
 source: media/clip.mp4
@@ -21,12 +20,6 @@ export: {export}
 
 def body(model: str, extra: str = "", background: str = "{type: color, color: '#000000'}", export: str = "{path: out/o.mp4}") -> str:
     return PROJECT.format(model=model, background=background, export=export, extra=extra)
-
-
-def read_png(path: Path) -> np.ndarray:
-    with av.open(str(path)) as container:
-        frame = next(container.decode(video=0))
-        return frame.to_ndarray(format="rgba" if "a" in frame.format.name else "rgb24")
 
 
 def preview(vbr, path: Path, at: str, out: Path) -> np.ndarray:

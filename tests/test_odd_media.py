@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from helpers import make_clip, read_audio, read_video, save_png, write_frames
+from helpers import make_clip, read_audio, read_png, read_video, save_png, write_frames
 from renderer.media.audio import audio_blocks
 
 PROJECT = """version: 1
@@ -44,12 +44,6 @@ def box(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 def red(image: np.ndarray) -> np.ndarray:
     return (image[..., 0] > 150) & (image[..., 1] < 90)
-
-
-def read_png(path: Path) -> np.ndarray:
-    with av.open(str(path)) as container:
-        frame = next(container.decode(video=0))
-        return frame.to_ndarray(format="rgba" if "a" in frame.format.name else "rgb24")
 
 
 # --- anamorphic sources --------------------------------------------------------------------------

@@ -109,7 +109,7 @@ class Case:
 
 def _graph(case: Case, settings: dict[str, Any], transparent: bool, cache: Path) -> Any:
     """Write the variant's project file and compile it, as `vbr render` would."""
-    from renderer.cli.common import compile_file
+    import renderer.api as api
 
     background = {"type": "transparent"} if transparent else {"type": "color", "color": COLOUR}
     output = case.work / ("out.webm" if transparent else "out.mp4")
@@ -120,7 +120,7 @@ def _graph(case: Case, settings: dict[str, Any], transparent: bool, cache: Path)
     )
     file = case.work / "project.yaml"
     file.write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
-    return compile_file(str(file), cache, lambda message: None)[1]
+    return api.compile(file, options=api.Options(cache_dir=cache)).graph
 
 
 def _evaluated(graph: Any, cache: Path, counts: list[int]) -> Iterator[Any]:

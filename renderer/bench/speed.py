@@ -48,11 +48,11 @@ def project_text(source: Path, seconds: float, color: str, output: Path, resolut
 
 
 def _render(project: Path, cache: Path) -> tuple[float, Any]:
-    from renderer.cli.common import compile_file
+    import renderer.api as api
     from renderer.graph.execute import render
 
     began = time.perf_counter()
-    _, graph = compile_file(str(project), cache, lambda message: None)
+    graph = api.compile(project, options=api.Options(cache_dir=cache)).graph
     done = render(graph, cache_root=cache, force=True)
     return time.perf_counter() - began, done
 
@@ -113,9 +113,9 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         output = work / "out.mp4"
         project.write_text(project_text(source, seconds, "#204080", output), encoding="utf-8")
         cold, cold_done = _render(project, cache)
-        from renderer.cli.common import compile_file
+        import renderer.api as api
 
-        _, graph = compile_file(str(project), cache, lambda message: None)
+        graph = api.compile(project, options=api.Options(cache_dir=cache)).graph
         # Right after the cold render, over many frames: a shared machine's speed drifts.
         inference = _inference_ms(graph, min(30, cold_done.inferred_frames))
         project.write_text(project_text(source, seconds, "#c03030", output), encoding="utf-8")
@@ -193,10 +193,10 @@ def _peak_rss_mb(work: Path, source: Path, seconds: float) -> float:
 def _rss_child(project: str, cache: str) -> None:
     import resource
 
-    from renderer.cli.common import compile_file
+    import renderer.api as api
     from renderer.graph.execute import render
 
-    _, graph = compile_file(project, Path(cache), lambda message: None)
+    graph = api.compile(project, options=api.Options(cache_dir=cache)).graph
     render(graph, cache_root=Path(cache), force=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     scale = 1 if sys.platform == "darwin" else 1024

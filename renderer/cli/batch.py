@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from renderer.cli.common import add_cache_options, add_device_options, cache_limit, cache_root, device_of, input_hashes, threads_of
+from renderer.cli.common import add_cache_options, add_device_options, options_of
 from renderer.cli.progress import JsonLines, json_failures
 from renderer.errors import UsageError
 from renderer.events import BatchDone, Event, RowDone, RowFailed, WarningEvent
@@ -29,39 +28,18 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.batch.plan import plan_batch
-    from renderer.batch.run import run_batch
+    import renderer.api as api
 
     if args.jobs < 1:
         raise UsageError("vbr batch: -j/--jobs must be at least 1")
-    template, rows = Path(args.template), Path(args.rows)
-    out_dir = Path(args.out_dir) if args.out_dir else template.resolve().parent
-    root = cache_root(args)
-    limit = cache_limit(args)
+    options = options_of(args)
+    options.cache_limit()  # a bad --cache-max-size is a usage error before any row is read
     shown = _Shown(args.json, args.quiet)
     with json_failures(args.json):
         try:
-            threads = threads_of(args)
-            plan = plan_batch(
-                template,
-                rows,
-                out_dir,
-                lambda loaded: input_hashes(loaded, root, lambda m: shown(WarningEvent(m))),
-                fail_fast=args.fail_fast,
-                device=device_of(args),
-                pull_missing=args.pull,
-            )
+            plan = api.plan_batch(args.template, args.rows, args.out_dir, options, shown, fail_fast=args.fail_fast)
             shown.start(len(plan.jobs) + len(plan.failures))
-            run_batch(
-                plan,
-                workers=args.jobs,
-                emit=shown,
-                cache_root=root,
-                max_cache_bytes=limit,
-                force=args.force,
-                fail_fast=args.fail_fast,
-                threads=threads,
-            )
+            api.run_batch(plan, options, shown, jobs=args.jobs, force=args.force, fail_fast=args.fail_fast)
         finally:
             shown.close()
     codes = shown.failure_codes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from renderer.cli.common import add_cache_options, cache_root
+from renderer.cli.common import add_cache_options, options_of
 from renderer.cli.progress import write_json
 from renderer.errors import UsageError
 
@@ -26,7 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from renderer.cache import maintenance
 
-    root = cache_root(args)
+    root = options_of(args).cache_root()
     try:
         return _act(args, root)
     except maintenance.NotACache as exc:

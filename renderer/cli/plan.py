@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from renderer.cli.common import add_cache_options, add_device_options, add_set_option, cache_root, compile_file, device_of, set_values
+from renderer.cli.common import add_cache_options, add_device_options, add_set_option, options_of, set_values
 from renderer.cli.progress import write_json
 
 
@@ -20,13 +20,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.graph.execute import open_cache
-    from renderer.graph.plan import make_plan
+    import renderer.api as api
+    from renderer.events import WarningEvent
 
-    root = cache_root(args)
-    warn = lambda message: print(f"vbr: warning: {message}", file=sys.stderr)  # noqa: E731
-    _, graph = compile_file(args.project, root, warn, set_values(args), device_of(args))
-    plan = make_plan(graph, open_cache(root, lambda event: warn(event.message)))
+    def warn(event: object) -> None:
+        if isinstance(event, WarningEvent):
+            print(f"vbr: warning: {event.message}", file=sys.stderr)
+
+    project = api.compile(args.project, set_values(args), options_of(args), warn)
+    graph, plan = project.graph, api.plan(project)
     if args.json:
         write_json({"graph_key": graph.key(), **plan.to_json()})
         return 0

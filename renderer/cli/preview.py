@@ -7,17 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from renderer.cli.common import (
-    add_cache_options,
-    add_device_options,
-    add_set_option,
-    cache_root,
-    device_of,
-    ensure_model,
-    input_hashes,
-    set_values,
-    threads_of,
-)
+from renderer.cli.common import add_cache_options, add_device_options, add_set_option, ensure_model, options_of, set_values
 from renderer.cli.progress import write_json
 from renderer.errors import UsageError
 from renderer.events import Event, WarningEvent
@@ -51,41 +41,29 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.compose.sheet import contact_sheet, flatten_on_checkerboard
-    from renderer.graph.preview import frame_at, sheet_indices, stills
-    from renderer.media.image import write_still
-    from renderer.project.timecode import format_seconds, parse_timecode
+    import renderer.api as api
+    from renderer.compose.sheet import contact_sheet
+    from renderer.graph.preview import sheet_indices
+    from renderer.project.timecode import format_seconds
 
     if args.sheet is not None and not 1 <= args.sheet <= 100:
         raise UsageError("vbr preview: --sheet takes 1 to 100 frames")
-    from renderer.graph.compile import compile_project
-    from renderer.project.load import load_project
-
     output = Path(args.output)
-    root = cache_root(args)
-    loaded = load_project(args.project, values=set_values(args))
+    loaded = api.load(args.project, set_values(args))
     _check_output(output, loaded)
-    hashes = input_hashes(loaded, root, _warn)
-    device, threads = device_of(args), threads_of(args)
-    graph = compile_project(loaded, hashes, device=device)
-    ensure_model(graph, args.pull)
-    total, fps = graph.timeline.frames, graph.fps
+    project = api.compile(loaded, options=options_of(args), on_event=_show_warnings)
     if args.at is not None:
         try:
-            at = parse_timecode(args.at)
-        except ValueError as exc:
-            raise UsageError(f"vbr preview: --at: {exc}") from None
-        index = frame_at(at, fps, total)
-        if index is None:
-            raise UsageError(f"vbr preview: --at {args.at} is outside the render (0 to {format_seconds(total / fps)})")
-        indices = [index]
+            indices = [api.frame_index(project, args.at)]
+        except UsageError as exc:
+            raise UsageError(f"vbr preview: {exc}") from None
     else:
-        indices = sheet_indices(args.sheet, total)
-    frames, counts = stills(loaded, hashes, indices, root, emit=_show_warnings, device=device, threads=threads)
+        indices = sheet_indices(args.sheet, project.frames)
+    ensure_model(project)
+    stills = api.preview(project, frames=indices)
+    frames, counts = stills.frames, stills.counts
     image = frames[0].image if args.at is not None else contact_sheet([(f.time, f.image) for f in frames], format_seconds)
-    if output.suffix.lower() != ".png":
-        image = flatten_on_checkerboard(image)  # JPEG has no alpha: show transparency as the sheet does
-    write_still(output, image)
+    api.write_image(image, output)
     if args.json:
         write_json({
             "event": "done", "output": str(output.resolve()), "frames": [f.index for f in frames],

@@ -5,18 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from renderer.cli.common import (
-    add_cache_options,
-    add_device_options,
-    add_set_option,
-    cache_limit,
-    cache_root,
-    compile_file,
-    device_of,
-    ensure_model,
-    set_values,
-    threads_of,
-)
+from renderer.cli.common import add_cache_options, add_device_options, add_set_option, ensure_model, options_of, set_values
 from renderer.cli.progress import Bar, JsonLines, json_failures, summary
 from renderer.events import Event, WarningEvent
 
@@ -35,8 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.digest import file_sha256
-    from renderer.graph.execute import render
+    import renderer.api as api
 
     shown = JsonLines() if args.json else None if args.quiet else Bar()
     warned: list[str] = []
@@ -53,20 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     with json_failures(args.json):
         try:
-            root = cache_root(args)
-            limit = cache_limit(args)
-            threads = threads_of(args)
-            loaded, graph = compile_file(args.project, root, lambda m: sink(WarningEvent(m)), set_values(args), device_of(args))
-            ensure_model(graph, args.pull)
-            done = render(
-                graph,
-                emit=sink,
-                cache_root=root,
-                max_cache_bytes=limit,
-                force=args.force,
-                project_sha256=file_sha256(loaded.file),
-                threads=threads,
-            )
+            project = api.compile(args.project, set_values(args), options_of(args), sink)
+            ensure_model(project)
+            done = api.render(project, force=args.force)
         finally:
             if shown is not None:
                 shown.close()
