@@ -17,13 +17,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.project.load import load_project
+    import renderer.api as api
 
     values = set_values(args)
     worst = 0
     for file in args.files:
         try:
-            load_project(file, values=values)
+            api.load(file, values)
         except VbrError as exc:
             for line in exc.lines():
                 print(line, file=sys.stderr)
