@@ -21,13 +21,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from renderer.errors import UsageError, VbrError
+from renderer.errors import RowError, UsageError, VbrError
 from renderer.events import Event, WarningEvent, ignore
 
 if TYPE_CHECKING:  # imported for their types only: the modules are heavy
     import numpy as np
 
     from renderer.batch.plan import BatchPlan
+    from renderer.batch.rows import Row
     from renderer.events import BatchDone, Done
     from renderer.graph.compile import InputHashes
     from renderer.graph.matte import MatteCounts
@@ -247,23 +248,48 @@ def frame_index(project: Project, at: str | float | Fraction) -> int:
     return index
 
 
-def preview(project: Project, at: str | float | Fraction | None = None, *, frames: Sequence[int] = ()) -> Stills:
+def preview(
+    project: Project, at: str | float | Fraction | None = None, *, frames: Sequence[int] = (), layers: bool = False
+) -> Stills:
     """Finished frames as the export will show them, before encoding (`vbr preview`).
 
     Give a time (`at`) or output frame numbers (`frames`). Masks come from the cache
     where they are; the temporal filter warms up on the frames before each still.
+    With `layers`, each still also carries what it was made of: `.source`, the source
+    frame scaled like the output (H x W x 3), and `.matte`, the subject's matte at the
+    output size (H x W, before text and fades), so a viewer need not recompute them.
     """
     from renderer.graph.preview import stills
 
-    indices = list(frames) if at is None else [frame_index(project, at)]
-    if not indices:
-        raise UsageError("preview: give a time or at least one frame")
+    indices = _indices(project, at, frames)
     ensure_model(project)
     shown, counts = stills(
         project.loaded, project.hashes, indices, project.cache_root,
-        emit=project.on_event, device=project.device, threads=project.options.checked_threads(),
+        emit=project.on_event, device=project.device, threads=project.options.checked_threads(), layers=layers,
     )
     return Stills(shown, counts)
+
+
+def masks_to_infer(project: Project, at: str | float | Fraction | None = None, *, frames: Sequence[int] = ()) -> int:
+    """How many masks `preview` would infer for these frames: 0 when the cache has all it needs.
+
+    Cheap (the container index and the cache are read, nothing is decoded), so a
+    viewer can say "the model is running" before it asks for a slow still. Frames
+    whose warm-up windows overlap are counted once each: an upper bound then.
+    """
+    from renderer.graph.preview import masks_to_infer as count
+
+    return sum(
+        count(project.loaded, project.hashes, index, project.cache_root, device=project.device)
+        for index in _indices(project, at, frames)
+    )
+
+
+def _indices(project: Project, at: str | float | Fraction | None, frames: Sequence[int]) -> list[int]:
+    indices = list(frames) if at is None else [frame_index(project, at)]
+    if not indices:
+        raise UsageError("preview: give a time or at least one frame")
+    return indices
 
 
 def preview_image(project: Project, at: str | float | Fraction) -> np.ndarray:
@@ -308,6 +334,32 @@ def plan_batch(
         device=options.resolved_device(),
         pull_missing=options.pull,
     )
+
+
+def rows(template: str | Path, rows: str | Path) -> list[Row]:
+    """The rows of a CSV/JSON/YAML rows file as `vbr batch` reads them: each with its `.line` and `.values`.
+
+    A rows file that cannot be read, or a CSV column naming no variable, is a ProjectError.
+    """
+    from renderer.batch.rows import read_rows
+
+    return read_rows(Path(rows), set(variables(template)))
+
+
+def load_row(template: str | Path, rows_file: str | Path, line: int, out_dir: str | Path | None = None) -> LoadedProject:
+    """The template as the row at `line` of the rows file renders it (one row of `vbr batch`).
+
+    Its export lands where the batch would put it (`out_dir`, default the template's
+    directory). Any problem, the row's own or the resolved project's, is a RowError.
+    """
+    from renderer.batch.plan import load_row as load
+
+    template_path, rows_path = Path(template), Path(rows_file)
+    found = [row for row in rows(template_path, rows_path) if row.line == line]
+    if not found:
+        raise RowError([f"{rows_path}:{line}: no row starts on this line"])
+    out = Path(out_dir) if out_dir is not None else template_path.resolve().parent
+    return load(template_path, found[0], out.resolve(), rows_path)
 
 
 def run_batch(

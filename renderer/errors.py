@@ -70,3 +70,15 @@ class MediaError(VbrError, RuntimeError):
 
 class ModelError(VbrError, RuntimeError):
     """Model weights missing, corrupt, or not the shape they should be."""
+
+
+class RowError(VbrError, ValueError):
+    """A row of a batch's rows file that cannot render: one `ROWS:LINE: message` line per problem."""
+
+    def __init__(self, lines: list[str], exit_code: int = 2):
+        super().__init__("\n".join(lines))
+        self._lines = list(lines)
+        self.exit_code = exit_code
+
+    def lines(self) -> list[str]:
+        return list(self._lines)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from renderer.batch.rows import Row, read_rows
 from renderer.digest import digest_of, file_sha256
-from renderer.errors import Position, Problem, ProjectError, UsageError, VbrError
+from renderer.errors import Position, Problem, ProjectError, RowError, UsageError, VbrError
 from renderer.events import RowFailed
 from renderer.graph.nodes import Encode, Matte
 from renderer.outputs import BATCH_MANIFEST as MANIFEST_NAME
@@ -113,6 +113,14 @@ def _load_row(template: Path, row: Row, out_dir: Path, rows_file: Path) -> Any:
     if loaded.export == out_dir / MANIFEST_NAME:
         raise ProjectError([Problem(None, f"export path {loaded.export} is where the batch manifest goes")])
     return loaded
+
+
+def load_row(template: Path, row: Row, out_dir: Path, rows_file: Path) -> Any:
+    """One row's project as the batch would render it; its problems as a RowError of `ROWS:LINE: ...` lines."""
+    try:
+        return _load_row(template, row, out_dir, rows_file)
+    except VbrError as exc:
+        raise RowError(_row_message(rows_file, row.line, exc).split("\n"), exc.exit_code) from None
 
 
 def _row_message(rows_file: Path, line: int, exc: VbrError) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from renderer.events import Done, EventSink, Started, WarningEvent, ignore
 from renderer.graph import manifest
@@ -16,14 +16,18 @@ from renderer.graph.stages import STAGES, RunContext
 QUEUE_FRAMES = 4
 
 
-def evaluate(node: Node, ctx: RunContext) -> Any:
+def evaluate(node: Node, ctx: RunContext, tap: Callable[[Node, Any], Any] | None = None) -> Any:
     """Results are lazy iterators until the output node pulls them through.
 
     Four threads share the work: decoding runs ahead of the matte, the matte
     (inference) ahead of compositing, and everything up to the finished frame
     ahead of the encoder, so the model never waits for pixels work.
+
+    `tap(node, result)`, when given, sees (and returns, possibly wrapped) each
+    node's result before the node downstream takes it: a preview reads the
+    source frame and the matte on their way to the composite this way.
     """
-    inputs = [None if child is None else evaluate(child, ctx) for child in node.inputs()]
+    inputs = [None if child is None else evaluate(child, ctx, tap) for child in node.inputs()]
     if isinstance(node, Encode):
         inputs[0] = ctx.pipeline.prefetch(inputs[0], QUEUE_FRAMES, "frames")
     result = STAGES[type(node)](node, *inputs, ctx)
@@ -31,7 +35,7 @@ def evaluate(node: Node, ctx: RunContext) -> Any:
         result = ctx.pipeline.prefetch(result, QUEUE_FRAMES, "decode")
     elif isinstance(node, Matte):
         result = ctx.pipeline.prefetch(result, QUEUE_FRAMES, "matte")
-    return result
+    return result if tap is None else tap(node, result)
 
 
 def open_cache(root: Path | None, emit: EventSink) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -21,9 +21,10 @@ from renderer.events import EventSink, ignore
 from renderer.graph.compile import InputHashes, Window, compile_project
 from renderer.graph.execute import evaluate, open_cache
 from renderer.graph.matte import MatteCounts
-from renderer.graph.nodes import Matte
+from renderer.graph.nodes import Composite, Encode, Matte, Node
 from renderer.graph.plan import inference_needed
 from renderer.graph.stages import RunContext
+from renderer.graph.stages import Scaled as _Scaled
 from renderer.matting.temporal import warmup_frames
 from renderer.project.load import LoadedProject
 
@@ -36,6 +37,8 @@ class Still:
     time: Fraction  # on the output timeline
     image: np.ndarray
     exact: bool  # filtered from the trim start (not from a warm-up window)
+    source: np.ndarray | None = None  # with layers: the source frame scaled to the output (H x W x 3)
+    matte: np.ndarray | None = None  # with layers: the subject's matte at the output size (H x W), before text and fades
 
 
 def stills(
@@ -47,30 +50,82 @@ def stills(
     *,
     device: str = "cpu",
     threads: int | None = None,
+    layers: bool = False,
 ) -> tuple[list[Still], MatteCounts]:
+    """The finished frames at `indices`; with `layers`, each also keeps the source frame and matte it was made of."""
     ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit), threads=threads)
-    full = compile_project(loaded, hashes, device=device)
-    fps = full.fps
-    matte = full.find(Matte)
-    warmup = min(MAX_WARMUP, warmup_frames(matte.temporal, matte.ema_alpha))
+    warmup = _warmup(loaded, hashes, device)
     results = []
     for index in indices:
-        from_start = compile_project(loaded, hashes, Window(0, index + 1), device)
-        to_infer, exact, _ = inference_needed(from_start, ctx.cache)
-        first = 0 if (to_infer == 0 and exact) or index <= warmup else index - warmup
-        graph = from_start if first == 0 else compile_project(loaded, hashes, Window(first, index - first + 1), device)
+        graph, first, _ = _window(loaded, hashes, index, ctx.cache, device, warmup)
+        taken = _Layers(graph.find(Composite).frames) if layers else None
         last: Any = None
+        shown: _Scaled | None = None
         try:
-            for frame in evaluate(graph.frames, ctx):
+            for frame in evaluate(graph.frames, ctx, None if taken is None else taken.tap):
                 last = frame
+                if taken is not None and frame.index == index:
+                    shown = taken.latest
         finally:
             ctx.pipeline.stop()
         if last is None or last.index != index:
             from renderer.errors import MediaError
 
             raise MediaError(f"{loaded.source}: frame {index} could not be decoded")
-        results.append(Still(index, Fraction(index) / fps, last.image, first == 0))
+        still = Still(index, Fraction(index) / graph.fps, last.image, first == 0)
+        if shown is not None:
+            still.source, still.matte = shown.rgb, shown.mask
+        results.append(still)
     return results, ctx.counts
+
+
+def masks_to_infer(
+    loaded: LoadedProject, hashes: InputHashes, index: int, cache_root: Path | None, *, device: str = "cpu"
+) -> int:
+    """How many masks the still at `index` would infer: 0 when the cache holds all it needs (a fast still).
+
+    Looks at the container index and the cache only; nothing is decoded.
+    """
+    cache = open_cache(cache_root, ignore)
+    graph, first, from_start = _window(loaded, hashes, index, cache, device, _warmup(loaded, hashes, device))
+    return from_start if first == 0 else inference_needed(graph, cache)[0]
+
+
+def _warmup(loaded: LoadedProject, hashes: InputHashes, device: str) -> int:
+    matte = compile_project(loaded, hashes, device=device).find(Matte)
+    return min(MAX_WARMUP, warmup_frames(matte.temporal, matte.ema_alpha))
+
+
+def _window(
+    loaded: LoadedProject, hashes: InputHashes, index: int, cache: Any, device: str, warmup: int
+) -> tuple[Encode, int, int]:
+    """The graph a still at `index` is computed by, its first output frame, and the masks missing from the trim start.
+
+    From the trim start when every mask up to the still is cached (exact), else
+    from `warmup` frames before it.
+    """
+    from_start = compile_project(loaded, hashes, Window(0, index + 1), device)
+    to_infer, exact, _ = inference_needed(from_start, cache)
+    first = 0 if (to_infer == 0 and exact) or index <= warmup else index - warmup
+    if first == 0:
+        return from_start, 0, to_infer
+    return compile_project(loaded, hashes, Window(first, index - first + 1), device), first, to_infer
+
+
+class _Layers:
+    """Remembers the last frame (source pixels and matte) that reached the composite stage."""
+
+    def __init__(self, feeding: Node):
+        self.feeding = feeding
+        self.latest: _Scaled | None = None
+
+    def tap(self, node: Node, result: Any) -> Any:
+        return self._watch(result) if node is self.feeding else result
+
+    def _watch(self, items: Iterator[_Scaled]) -> Iterator[_Scaled]:
+        for item in items:
+            self.latest = item
+            yield item
 
 
 def frame_at(time: Fraction, fps: Fraction, total: int) -> int | None:
