@@ -93,3 +93,30 @@ def test_rows_and_load_row_read_a_rows_file_as_vbr_batch_does(project, redness_m
     with pytest.raises(RowError) as missing:
         api.load_row(template, rows, 4)
     assert missing.value.lines() == [f"{rows}:4: no row starts on this line"]
+
+
+def test_a_still_late_in_the_clip_is_the_full_run_frame_for_frame(project, redness_model, isolated_cache):
+    """Earlier frames stop at the matte (only the filter needs them): the still must not change for it.
+
+    30 fps from a 25 fps source (some frames held twice), a text overlay and fades
+    that depend on the frame number: each still equals that frame of one full run.
+    """
+    from renderer.graph.execute import evaluate, open_cache
+    from renderer.graph.stages import RunContext
+
+    body = BODY.format(model=redness_model, background="{type: color, color: '#0000ff'}", extra="")
+    body = body.replace("export: {path: out/o.webm}", "export: {path: out/o.webm, fps: 30}")
+    made = api.compile(project(body + "text: [{text: Hi, start: 0.5, end: 0.9, size: 40}]\nfade: {in: 0.4, out: 0.3}\n"))
+    assert made.frames == 30
+    ctx = RunContext(cache=open_cache(isolated_cache, lambda event: None))
+    try:
+        full = [frame.image for frame in evaluate(made.graph.frames, ctx)]
+    finally:
+        ctx.pipeline.stop()
+    assert full[0].max() == 0 and full[29].max() == 0  # faded from and to black
+    stills = api.preview(made, frames=[0, 1, 13, 14, 15, 20, 29]).frames
+    assert all(still.exact for still in stills)  # the full run cached every mask
+    for still in stills:
+        assert np.array_equal(still.image, full[still.index]), f"frame {still.index}"
+    plain = api.compile(project(body, name="plain.yaml"))
+    assert not np.array_equal(api.preview(plain, frames=[20]).frames[0].image, full[20])  # the text shows there

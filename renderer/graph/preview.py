@@ -20,10 +20,10 @@ import numpy as np
 from renderer.events import EventSink, ignore
 from renderer.graph.compile import InputHashes, Window, compile_project
 from renderer.graph.execute import evaluate, open_cache
-from renderer.graph.matte import MatteCounts
-from renderer.graph.nodes import Composite, Encode, Matte, Node
+from renderer.graph.matte import Matted, MatteCounts
+from renderer.graph.nodes import Composite, Encode, Matte, Node, Timeline
 from renderer.graph.plan import inference_needed
-from renderer.graph.stages import RunContext
+from renderer.graph.stages import OutputFrame, RunContext
 from renderer.graph.stages import Scaled as _Scaled
 from renderer.matting.temporal import warmup_frames
 from renderer.project.load import LoadedProject
@@ -58,13 +58,13 @@ def stills(
     results = []
     for index in indices:
         graph, first, _ = _window(loaded, hashes, index, ctx.cache, device, warmup)
-        taken = _Layers(graph.find(Composite).frames) if layers else None
+        taken = _Taps(graph, index)
         last: Any = None
         shown: _Scaled | None = None
         try:
-            for frame in evaluate(graph.frames, ctx, None if taken is None else taken.tap):
+            for frame in evaluate(graph.frames, ctx, taken.tap):
                 last = frame
-                if taken is not None and frame.index == index:
+                if frame.index == index:
                     shown = taken.latest
         finally:
             ctx.pipeline.stop()
@@ -73,7 +73,7 @@ def stills(
 
             raise MediaError(f"{loaded.source}: frame {index} could not be decoded")
         still = Still(index, Fraction(index) / graph.fps, last.image, first == 0)
-        if shown is not None:
+        if layers and shown is not None:
             still.source, still.matte = shown.rgb, shown.mask
         results.append(still)
     return results, ctx.counts
@@ -112,20 +112,53 @@ def _window(
     return compile_project(loaded, hashes, Window(first, index - first + 1), device), first, to_infer
 
 
-class _Layers:
-    """Remembers the last frame (source pixels and matte) that reached the composite stage."""
+class _Taps:
+    """What a still's run does besides the graph's own work, through evaluate's taps.
 
-    def __init__(self, feeding: Node):
-        self.feeding = feeding
+    Frames before the still are needed only by the temporal filter, so they stop
+    at the matte: the stages after it (scaling, refining, compositing, text,
+    fades) run for the still's own frames alone, and an exact still late in a
+    long clip costs a decode and a filter step per earlier frame, not a whole
+    composite. Those stages keep no state from frame to frame; the composite
+    numbers frames by counting them, so its numbers are moved on by as many as
+    were left out. It also remembers the last frame (source pixels, matte)
+    that reached the composite: the still's layers.
+    """
+
+    def __init__(self, graph: Encode, index: int):
+        self.matte = graph.find(Matte)
+        self.composite = graph.find(Composite)
+        self.first = graph.find(Timeline).first
+        self.index = index
+        self.skipped = 0  # output frames left out before the still
         self.latest: _Scaled | None = None
 
     def tap(self, node: Node, result: Any) -> Any:
-        return self._watch(result) if node is self.feeding else result
+        if node is self.matte:
+            return self._from_the_still(result)
+        if node is self.composite.frames:
+            return self._remember(result)
+        if node is self.composite:
+            return self._renumber(result)
+        return result
 
-    def _watch(self, items: Iterator[_Scaled]) -> Iterator[_Scaled]:
+    def _from_the_still(self, items: Iterator[Matted]) -> Iterator[Matted]:
+        shown = self.first
+        for item in items:
+            if shown + item.repeats <= self.index:  # every output frame of it comes before the still
+                self.skipped += item.repeats
+            else:
+                yield item
+            shown += item.repeats
+
+    def _remember(self, items: Iterator[_Scaled]) -> Iterator[_Scaled]:
         for item in items:
             self.latest = item
             yield item
+
+    def _renumber(self, frames: Iterator[OutputFrame]) -> Iterator[OutputFrame]:
+        for frame in frames:
+            yield OutputFrame(frame.index + self.skipped, frame.image) if self.skipped else frame
 
 
 def frame_at(time: Fraction, fps: Fraction, total: int) -> int | None:
