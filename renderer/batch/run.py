@@ -2,28 +2,24 @@
 
 With workers, the first job of each matte group (same source, model, dedup)
 runs before the others of its group, so the others find its masks in the
-cache instead of inferring the same frames side by side. Up-to-date rows are
-found here, before any worker starts. Whatever happens, the batch manifest is
-written with every row of the rows file: its outcome, or `cancelled` for a row
-that never ran (--fail-fast stopped the batch, or it was interrupted).
+cache instead of inferring the same frames side by side. Up-to-date rows,
+events and the batch manifest are log.py's, shared with the Ray executor
+(ray.py), which renders each row with `render_job` too.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from renderer.atomic import write_json_atomic
+from renderer.batch.log import BatchLog, run_plan
 from renderer.batch.plan import BatchPlan, Job
 from renderer.errors import VbrError
-from renderer.events import BatchDone, Done, EventSink, RowDone, RowFailed, WarningEvent, ignore
-
-MANIFEST_FORMAT = 1
+from renderer.events import BatchDone, Done, EventSink, RowFailed, WarningEvent, ignore
 
 
 @dataclass(frozen=True)
@@ -48,39 +44,20 @@ def run_batch(
     fail_fast: bool = False,
     threads: int | None = None,
 ) -> BatchDone:
-    from renderer.graph.execute import skip_if_current
+    settings = RenderSettings(cache_root, force, plan.project_sha256, threads, str(plan.rows_file))
 
-    began = time.monotonic()
-    log = _Log(plan, emit)
-    for failure in plan.failures:
-        log.failed(failure)
-    try:
-        if not (fail_fast and plan.failures):
-            todo = []
-            for job in plan.jobs:
-                current = None if force else skip_if_current(job.graph)
-                if current is not None:
-                    log.done(job, current)
-                else:
-                    todo.append(job)
-            settings = RenderSettings(cache_root, force, plan.project_sha256, threads, str(plan.rows_file))
-            if workers <= 1 or len(todo) <= 1:
-                _run_here(todo, settings, log, fail_fast)
-            else:
-                _run_in_workers(todo, settings, log, fail_fast, workers)
-    finally:
-        log.cancel_rest()
-        log.write_manifest()
-    if cache_root is not None and max_cache_bytes is not None and log.inferred:
-        from renderer.cache.maintenance import prune_after_render
+    def execute(todo: list[Job], log: BatchLog) -> None:
+        if workers <= 1 or len(todo) <= 1:
+            _run_here(todo, settings, log, fail_fast)
+        else:
+            _run_in_workers(todo, settings, log, fail_fast, workers)
 
-        prune_after_render(cache_root, max_cache_bytes, lambda message: emit(WarningEvent(message)))
-    summary = log.summary(round(time.monotonic() - began, 3))
-    emit(summary)
-    return summary
+    return run_plan(
+        plan, execute, emit=emit, force=force, fail_fast=fail_fast, cache_root=cache_root, max_cache_bytes=max_cache_bytes
+    )
 
 
-def _run_here(jobs: list[Job], settings: RenderSettings, log: _Log, fail_fast: bool) -> None:
+def _run_here(jobs: list[Job], settings: RenderSettings, log: BatchLog, fail_fast: bool) -> None:
     for job in jobs:
         outcome, warnings = render_job(job, settings)
         log.finished(job, outcome, warnings)
@@ -88,7 +65,7 @@ def _run_here(jobs: list[Job], settings: RenderSettings, log: _Log, fail_fast: b
             return  # the rest are cancelled
 
 
-def _run_in_workers(jobs: list[Job], settings: RenderSettings, log: _Log, fail_fast: bool, workers: int) -> None:
+def _run_in_workers(jobs: list[Job], settings: RenderSettings, log: BatchLog, fail_fast: bool, workers: int) -> None:
     import multiprocessing
 
     from renderer.matting.session import usable_cores
@@ -183,8 +160,12 @@ def _on_terminate(signum: int, frame: Any) -> None:
     os._exit(128 + signum)
 
 
-def render_job(job: Job, settings: RenderSettings) -> tuple[Done | RowFailed, list[str]]:
-    """One row's render; errors become a RowFailed so one row never stops the others."""
+def render_job(job: Job, settings: RenderSettings, cache: Any = None) -> tuple[Done | RowFailed, list[str]]:
+    """One row's render; errors become a RowFailed so one row never stops the others.
+
+    `cache`: an open MaskCache to use instead of the one at `settings.cache_root`
+    (a Ray node's, which records the masks a group's first row used).
+    """
     global _busy
     from renderer.graph.execute import render
 
@@ -203,6 +184,7 @@ def render_job(job: Job, settings: RenderSettings) -> tuple[Done | RowFailed, li
             force=settings.force,
             project_sha256=settings.project_sha256,
             threads=settings.threads,
+            cache=cache,
         )
         return done, warnings
     except VbrError as exc:
@@ -215,65 +197,3 @@ def render_job(job: Job, settings: RenderSettings) -> tuple[Done | RowFailed, li
         _busy = False
         if _stopped:  # its render has unwound; a stopped worker must not take the next queued row
             os._exit(128 + signal.SIGTERM)
-
-
-class _Log:
-    """Every row's outcome as it arrives: events out, counts and manifest records kept."""
-
-    def __init__(self, plan: BatchPlan, emit: EventSink):
-        self.plan, self.emit = plan, emit
-        self.records: dict[int, dict[str, Any]] = {}
-        self.counts = {"rendered": 0, "skipped": 0, "failed": 0, "cancelled": 0}
-        self.inferred = 0
-        self.warned: set[str] = set()
-
-    def done(self, job: Job, done: Done) -> None:
-        status = "skipped" if done.skipped else "rendered"
-        self.counts[status] += 1
-        self.inferred += done.inferred_frames
-        self._record(job.row, status, done.output, done.manifest.get("output_sha256"), done.seconds, None)
-        self.emit(RowDone(job.row, done))
-
-    def failed(self, failure: RowFailed) -> None:
-        self.counts["failed"] += 1
-        self._record(failure.row, "failed", failure.output, None, None, failure.message)
-        self.emit(failure)
-
-    def finished(self, job: Job, outcome: Done | RowFailed, warnings: list[str]) -> None:
-        for message in warnings:
-            if message not in self.warned:
-                self.warned.add(message)
-                self.emit(WarningEvent(message))
-        if isinstance(outcome, Done):
-            self.done(job, outcome)
-        else:
-            self.failed(outcome)
-
-    def cancel_rest(self) -> None:
-        """Every row without an outcome never ran, or was stopped: listed as cancelled."""
-        unrun = [(job.row, str(job.output)) for job in self.plan.jobs if job.row not in self.records]
-        for row, output in [*unrun, *((line, None) for line in self.plan.unchecked)]:
-            self.counts["cancelled"] += 1
-            self._record(row, "cancelled", output, None, None, None)
-
-    def _record(self, row: int, status: str, output: str | None, sha256: str | None, seconds: float | None, error: str | None) -> None:
-        shown = os.path.relpath(output, self.plan.out_dir) if output else None
-        self.records[row] = {"line": row, "status": status, "output": shown, "sha256": sha256, "seconds": seconds, "error": error}
-
-    def write_manifest(self) -> None:
-        plan = self.plan
-        plan.out_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(
-            plan.manifest_path,
-            {
-                "format": MANIFEST_FORMAT,
-                "template": str(plan.template.resolve()),
-                "rows_file": str(plan.rows_file.resolve()),
-                "rows": [self.records[line] for line in sorted(self.records)],
-                **self.counts,
-            },
-        )
-
-    def summary(self, seconds: float) -> BatchDone:
-        c = self.counts
-        return BatchDone(c["rendered"], c["skipped"], c["failed"], c["cancelled"], seconds, str(self.plan.manifest_path))

@@ -72,14 +72,17 @@ def render(
     force: bool = False,
     project_sha256: str = "",
     threads: int | None = None,
+    cache: Any = None,
 ) -> Done:
+    """`cache`: an open MaskCache to use instead of opening the one at `cache_root`
+    (the Ray executor hands one that records which masks the render used)."""
     began = time.monotonic()
     if not force:
         done = skip_if_current(graph)
         if done is not None:
             emit(done)
             return done
-    ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit), threads=threads)
+    ctx = RunContext(emit=emit, cache=cache if cache is not None else open_cache(cache_root, emit), threads=threads)
     emit(Started(graph.path, graph.timeline.frames, graph.width, graph.height, float(graph.fps)))
     try:
         output: Path = evaluate(graph, ctx)
