@@ -40,13 +40,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from renderer.cli import batch, cache, models, plan, preview, render, schema, validate
+    from renderer.cli import batch, cache, models, plan, preview, render, schema, studio, validate
 
     parser = _Parser(prog="vbr", description="Declarative video background removal.")
     parser.add_argument("--version", action="version", version=f"vbr {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (render, batch, preview, plan, validate, models, cache, schema):
+    for module in (render, batch, preview, plan, validate, models, cache, schema, studio):
         module.register(commands)
     return parser
 
