@@ -2,8 +2,9 @@
 
 The real command runs in a subprocess; the page must show a frame, follow a
 save of the project file, show a broken file's located errors in place of the
-frame and recover from them, and play the export it renders. Screenshots of
-each step land in the test's tmp dir (and in $VBR_ARTIFACTS when set).
+frame and recover from them, play the export it renders, and redraw when a
+value is typed into the vars form. Screenshots of each step land in the
+test's tmp dir (and in $VBR_ARTIFACTS when set).
 
 Needs Debian's `chromium` and `chromium-driver`; without them the test skips,
 unless VBR_REQUIRE_BROWSER=1 (CI), where it fails.
@@ -26,9 +27,11 @@ CHROMIUM = os.environ.get("VBR_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("VBR_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 BODY = """version: 1
+vars:
+  color: {{type: color, default: "{color}"}}
 source: media/clip.mp4
 model: {{path: m.onnx, input_size: 64, activation: sigmoid, dedup_threshold: 0}}
-background: {{type: color, color: "{color}"}}
+background: {{type: color, color: "${{color}}"}}
 export: {{path: out/o.webm}}
 """
 BROKEN = """version: 1
@@ -179,6 +182,15 @@ def test_the_page_previews_reloads_shows_errors_and_plays_the_render(browser, pr
         assert browser.execute_script("return arguments[0].videoWidth", video) == 160
         assert (tmp_path / "out" / "o.webm").is_file()
         shots("playing")
+
+        # The template's variable is a form field: typing a colour there changes the frame.
+        field = browser.find_element(By.CSS_SELECTOR, '#vars input[name="color"]')
+        assert field.get_attribute("value") == "#ffff00"  # the default, as the file now says
+        assert browser.find_element(By.CSS_SELECTOR, '#vars input[type="color"]').get_attribute("value") == "#ffff00"
+        field.clear()
+        field.send_keys("#00ff00")
+        until(lambda: (p := browser.execute_script(PIXEL)) and p[4] > 200 and p[3] < 60 and p[5] < 60, "the green frame", shots)
+        shots("form-value")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
