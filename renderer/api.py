@@ -317,10 +317,17 @@ def plan_batch(
     on_event: EventSink = ignore,
     *,
     fail_fast: bool = False,
+    executor: str = "local",
 ) -> BatchPlan:
-    """One project per row of a CSV/JSON/YAML table (`vbr batch` before it renders); bad rows as failures."""
+    """One project per row of a CSV/JSON/YAML table (`vbr batch` before it renders); bad rows as failures.
+
+    `executor`: where the rows will render (see run_batch). For "ray" an explicit
+    device (Options.device "cuda", say) is taken as given: the cluster's nodes must
+    have it, this machine need not.
+    """
     from renderer.batch.plan import plan_batch as make
 
+    check_executor(executor)
     template_path = Path(template)
     out = Path(out_dir) if out_dir is not None else template_path.resolve().parent
     root = options.cache_root()
@@ -331,9 +338,32 @@ def plan_batch(
         out,
         lambda loaded: input_hashes(loaded, root, lambda message: on_event(WarningEvent(message))),
         fail_fast=fail_fast,
-        device=options.resolved_device(),
+        device=_batch_device(options, executor),
         pull_missing=options.pull,
     )
+
+
+EXECUTORS = ("local", "ray")
+
+
+def check_executor(executor: str) -> None:
+    """A UsageError for an unknown executor, or for "ray" where Ray is not installed."""
+    if executor not in EXECUTORS:
+        raise UsageError(f"vbr batch: executor {executor!r} is not one of {', '.join(EXECUTORS)}")
+    if executor == "ray":
+        from renderer.batch.ray import require_ray
+
+        require_ray()
+
+
+def _batch_device(options: Options, executor: str) -> str:
+    from renderer.matting.device import DEVICES
+
+    if executor == "ray" and options.device != "auto":
+        if options.device not in DEVICES:
+            raise UsageError(f"vbr: --device {options.device}: not one of {', '.join(DEVICES)}")
+        return options.device
+    return options.resolved_device()
 
 
 def rows(template: str | Path, rows: str | Path) -> list[Row]:
@@ -370,12 +400,39 @@ def run_batch(
     jobs: int = 1,
     force: bool = False,
     fail_fast: bool = False,
+    executor: str = "local",
+    ray_address: str | None = None,
+    cpus_per_row: int = 1,
 ) -> BatchDone:
-    """Render a planned batch with `jobs` worker processes; writes the batch manifest."""
-    from renderer.batch.run import run_batch as run
+    """Render a planned batch; writes the outputs, their manifests and the batch manifest here.
 
+    executor "local": `jobs` worker processes on this machine. executor "ray": each
+    row a task on a Ray cluster (`vbr batch --ray`) asking for `cpus_per_row` CPUs
+    (and a GPU with device cuda); `ray_address` None starts a local Ray instance,
+    "auto", "HOST:6379" or "ray://HOST:10001" joins a cluster. Nodes need no shared
+    filesystem: inputs, masks and outputs travel through Ray's object store.
+    """
+    check_executor(executor)
     if jobs < 1:
         raise UsageError("vbr batch: -j/--jobs must be at least 1")
+    if executor == "ray":
+        from renderer.batch.ray import run_batch_on_ray
+
+        if jobs != 1:
+            raise UsageError("vbr batch: -j and --ray do not mix: Ray runs as many rows at once as the cluster has CPUs for")
+        return run_batch_on_ray(
+            batch,
+            address=ray_address,
+            cpus_per_row=cpus_per_row,
+            emit=on_event,
+            cache_dir=None if options.cache_dir is None else options.cache_root().resolve(),
+            max_cache_bytes=options.cache_limit(),
+            force=force,
+            fail_fast=fail_fast,
+            threads=options.checked_threads(),
+        )
+    from renderer.batch.run import run_batch as run
+
     return run(
         batch,
         workers=jobs,
@@ -398,8 +455,14 @@ def batch(
     jobs: int = 1,
     force: bool = False,
     fail_fast: bool = False,
+    executor: str = "local",
+    ray_address: str | None = None,
+    cpus_per_row: int = 1,
 ) -> BatchDone:
-    """`vbr batch` in one call: plan the rows, then render them."""
-    planned = plan_batch(template, rows, out_dir, options, on_event, fail_fast=fail_fast)
-    return run_batch(planned, options, on_event, jobs=jobs, force=force, fail_fast=fail_fast)
+    """`vbr batch` in one call: plan the rows, then render them (see run_batch)."""
+    planned = plan_batch(template, rows, out_dir, options, on_event, fail_fast=fail_fast, executor=executor)
+    return run_batch(
+        planned, options, on_event, jobs=jobs, force=force, fail_fast=fail_fast,
+        executor=executor, ray_address=ray_address, cpus_per_row=cpus_per_row,
+    )
 

@@ -23,6 +23,23 @@ def write_json_atomic(target: Path, data: Any) -> None:
         raise
 
 
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """A whole file via a temporary file beside it and a rename.
+
+    The temporary file is named like a render's partial output (`.NAME.PID-XXXX.vbr-partial.EXT`),
+    so if this process is killed midway the next render to `target` removes it.
+    """
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=f".vbr-partial{target.suffix}")
+    try:
+        os.chmod(temp, 0o666 & ~current_umask())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
 def current_umask() -> int:
     """The process's umask (reading it means setting it, so it is put straight back)."""
     mask = os.umask(0)

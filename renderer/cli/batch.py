@@ -22,6 +22,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     shown.add_argument("--quiet", "-q", action="store_true", help="only errors and warnings")
     shown.add_argument("--json", action="store_true", help="NDJSON events on stdout: one per row, then 'batch'")
     parser.add_argument("--force", action="store_true", help="render every row even if its output is up to date")
+    parser.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="render rows as tasks on a Ray cluster: no ADDRESS starts Ray on this machine; "
+        "'auto', HOST:6379 or ray://HOST:10001 joins a cluster (needs the ray extra)",
+    )
+    parser.add_argument("--ray-cpus-per-row", type=int, metavar="N", help="with --ray: CPUs each row asks for, and its model threads (default 1)")
     add_device_options(parser)
     add_cache_options(parser, size=True)
     parser.set_defaults(run=run)
@@ -32,14 +38,22 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError("vbr batch: -j/--jobs must be at least 1")
+    if args.ray_cpus_per_row is not None and args.ray is None:
+        raise UsageError("vbr batch: --ray-cpus-per-row needs --ray")
+    if args.ray_cpus_per_row is not None and args.ray_cpus_per_row < 1:
+        raise UsageError("vbr batch: --ray-cpus-per-row must be at least 1")
+    if args.ray is not None and args.jobs != 1:
+        raise UsageError("vbr batch: -j and --ray do not mix: Ray runs as many rows at once as the cluster has CPUs for")
+    executor = "local" if args.ray is None else "ray"
+    ray = {} if args.ray is None else {"ray_address": args.ray, "cpus_per_row": 1 if args.ray_cpus_per_row is None else args.ray_cpus_per_row}
     options = options_of(args)
     options.cache_limit()  # a bad --cache-max-size is a usage error before any row is read
     shown = _Shown(args.json, args.quiet)
     with json_failures(args.json):
         try:
-            plan = api.plan_batch(args.template, args.rows, args.out_dir, options, shown, fail_fast=args.fail_fast)
+            plan = api.plan_batch(args.template, args.rows, args.out_dir, options, shown, fail_fast=args.fail_fast, executor=executor)
             shown.start(len(plan.jobs) + len(plan.failures))
-            api.run_batch(plan, options, shown, jobs=args.jobs, force=args.force, fail_fast=args.fail_fast)
+            api.run_batch(plan, options, shown, jobs=args.jobs, force=args.force, fail_fast=args.fail_fast, executor=executor, **ray)
         finally:
             shown.close()
     codes = shown.failure_codes
