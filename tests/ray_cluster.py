@@ -1,0 +1,120 @@
+"""Runs commands against a local multi-node Ray cluster; test_batch_ray.py starts it in a network namespace.
+
+    unshare -n python tests/ray_cluster.py SPEC.json RESULT.json
+
+Inside a fresh network namespace only loopback exists (brought up here, as
+`ip link set lo up` would), so Ray binds every service to 127.0.0.1 and nothing
+leaves the machine. The cluster (renderer.bench.cluster) has one node per
+entry of `nodes`, one CPU each, each with its own environment: its own vbr
+cache (VBR_CACHE_DIR) and temporary directory (TMPDIR, where vbr keeps a
+node's copies of a batch's inputs), as separate machines would have.
+
+Each step runs a command (`{address}` in it becomes the cluster's address),
+optionally in a private mount namespace where `bind` = [STASH, DIR] bind-mounts
+STASH onto DIR: the command sees the project's files at DIR, the cluster's
+nodes see an empty DIR. A step can kill the worker rendering a row (`kill`:
+SIGKILL to the process named in the row's partial output on a node) or
+interrupt the command (`interrupt`: SIGINT once a row is mid-render).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PARTIAL = re.compile(r"\.(\d+)-[^.]*\.vbr-partial")  # .NAME.PID-XXXX.vbr-partial.EXT, written by the rendering process
+
+
+def partials(spec: dict[str, Any]) -> list[Path]:
+    """Partial outputs being written in the nodes' scratch directories right now."""
+    found: list[Path] = []
+    for node in spec["nodes"]:
+        found.extend(Path(node["env"]["TMPDIR"]).glob("vbr-ray-*/out/*/.*vbr-partial*"))
+    return found
+
+
+def run_step(step: dict[str, Any], spec: dict[str, Any], address: str) -> dict[str, Any]:
+    argv = [arg.replace("{address}", address) for arg in step["argv"]]
+    if step.get("bind"):
+        stash, target = step["bind"]
+        argv = ["unshare", "-m", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", stash, target, *argv]
+    env = {**os.environ, **step.get("env", {})}
+    began = time.monotonic()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=step.get("cwd"))
+    killed: list[int] = []
+    interrupted = False
+    watch = step.get("kill") or step.get("interrupt")
+    deadline = began + step.get("timeout", 120)
+    while watch and child.poll() is None and time.monotonic() < deadline:
+        for partial in partials(spec):
+            time.sleep(0.3)  # into the row's frames, not just its first
+            if not partial.exists():
+                continue  # the row finished meanwhile: wait for another
+            if step.get("kill") and not killed:
+                pid = int(PARTIAL.search(partial.name).group(1))
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            elif step.get("interrupt") and not interrupted:
+                child.send_signal(signal.SIGINT)
+                interrupted = True
+            break
+        if killed or interrupted:
+            break
+        time.sleep(0.05)
+    try:
+        out, err = child.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+    return {
+        "rc": child.returncode,
+        "stdout": out,
+        "stderr": err,
+        "seconds": round(time.monotonic() - began, 3),
+        "killed": killed,
+        "interrupted": interrupted,
+        "partials_left": [str(p) for p in partials(spec)],
+        "masks": {label: count_masks(Path(root)) for label, root in spec.get("caches", {}).items()},
+        "manifest": _read(step.get("manifest")),
+    }
+
+
+def _read(path: str | None) -> str | None:
+    """A file the step wrote (its batch manifest), read before a later step replaces it."""
+    try:
+        return None if path is None else Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def count_masks(root: Path) -> int:
+    """Mask entries in a cache directory (what a node has inferred or been given)."""
+    return sum(1 for path in root.glob("masks-v*/*/*") if not path.name.startswith("."))
+
+
+def main(spec_file: str, result_file: str) -> int:
+    from renderer.bench.cluster import loopback_up, start_cluster
+
+    spec = json.loads(Path(spec_file).read_text())
+    loopback_up()
+    began = time.monotonic()
+    cluster = start_cluster([node["env"] for node in spec["nodes"]], Path(spec["temp_dir"]))
+    results: dict[str, Any] = {"startup_seconds": round(time.monotonic() - began, 3), "address": cluster.address, "steps": {}}
+    try:
+        for step in spec["steps"]:
+            results["steps"][step["name"]] = run_step(step, spec, cluster.address)
+    finally:
+        cluster.shutdown()
+        Path(result_file).write_text(json.dumps(results), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
