@@ -1,4 +1,4 @@
-"""`python -m renderer.bench [speed] [--quick] [--json FILE]` or `python -m renderer.bench quality ...`.
+"""`python -m renderer.bench [speed] [--quick] [--json FILE]`, or `... quality ...`, or `... batch ...`.
 
 No subcommand is the speed benchmark, as before there were two.
 """
@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
         from renderer.bench import quality
 
         return quality.main(argv[1:])
+    if argv[:1] == ["batch"]:
+        from renderer.bench import batch
+
+        return batch.main(argv[1:])
     from renderer.bench import speed
 
     return speed.main(argv[1:] if argv[:1] == ["speed"] else argv)
