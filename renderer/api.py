@@ -238,8 +238,8 @@ def frame_index(project: Project, at: str | float | Fraction) -> int:
     from renderer.graph.preview import frame_at
     from renderer.project.timecode import format_seconds, parse_timecode
 
-    try:
-        time = parse_timecode(at) if isinstance(at, str) else Fraction(at)
+    try:  # a float is read as the decimal it prints as (0.48, not 0.47999...), as times in project files are
+        time = parse_timecode(at if isinstance(at, str) else repr(at)) if isinstance(at, (str, float)) else Fraction(at)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"--at: {exc}") from None
     index = frame_at(time, project.fps, project.frames)
