@@ -21,11 +21,14 @@ from renderer.api import (  # noqa: E402  (after the environment is set)
     compile,
     frame_index,
     load,
+    load_row,
+    masks_to_infer,
     plan,
     plan_batch,
     preview,
     preview_image,
     render,
+    rows,
     run_batch,
     variables,
     write_image,
@@ -35,6 +38,7 @@ from renderer.events import BatchDone, Done, Event, Progress, RowDone, RowFailed
 
 __all__ = [
     "BatchDone", "Done", "Event", "Progress", "RowDone", "RowFailed", "Started", "WarningEvent",
-    "Cancelled", "Options", "Project", "Stills", "VbrError", "batch", "compile", "frame_index", "load", "plan",
-    "plan_batch", "preview", "preview_image", "render", "run_batch", "variables", "write_image",
+    "Cancelled", "Options", "Project", "Stills", "VbrError", "batch", "compile", "frame_index", "load", "load_row",
+    "masks_to_infer", "plan", "plan_batch", "preview", "preview_image", "render", "rows", "run_batch", "variables",
+    "write_image",
 ]
