@@ -378,6 +378,16 @@ def test_ray_flags_are_checked_before_anything_runs(small, vbr, flags, message):
     assert (result.code, result.err) == (2, message + "\n")
 
 
+def test_a_cluster_nobody_answers_at_is_a_prompt_error_and_the_rows_are_cancelled(small, vbr):
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed")
+    result = vbr("batch", *small, "--ray", "127.0.0.1:1")  # port 1: nothing listens there
+    assert result.code == 1
+    assert result.err == "vbr batch --ray: cannot reach the Ray cluster at 127.0.0.1:1 (Connection refused)\n"
+    manifest = json.loads((small[0].parent / "batch-manifest.json").read_text())
+    assert [row["status"] for row in manifest["rows"]] == ["cancelled"]
+
+
 def _graph(template: Path):
     import renderer.api as api
 

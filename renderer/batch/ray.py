@@ -40,6 +40,7 @@ from renderer.events import BatchDone, Done, EventSink, RowFailed, ignore
 RETRIES = 2  # further tries of a row whose worker or node died; a row's own errors are never retried
 WAIT_SECONDS = 0.5  # how long the driver blocks on Ray at a time: Ctrl-C is handled in between
 STOP_SECONDS = 3.0  # after cancelling, how long rows that had just finished get to come back
+CONNECT_SECONDS = 10.0  # for the cluster's address to answer at all
 CLEAN_SECONDS = 10.0  # how long the batch waits for each node to delete its scratch copies
 MISSING = "vbr batch --ray needs the ray extra: pip install 'vbr[ray]'"
 
@@ -96,6 +97,8 @@ def connection(address: str | None) -> Iterator[Any]:
         yield ray
         return
     local = address in (None, "local")
+    if not local:
+        _check_reachable(str(address))
     options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     options.update({"address": "local", "include_dashboard": False} if local else {"address": address})
     on_main = threading.current_thread() is threading.main_thread()
@@ -114,6 +117,19 @@ def connection(address: str | None) -> Iterator[Any]:
     finally:
         restore()
         ray.shutdown()
+
+
+def _check_reachable(address: str) -> None:
+    """A ClusterError now for a HOST:PORT nobody listens on: Ray would retry it for minutes."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and other forms: Ray resolves them itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ClusterError(f"vbr batch --ray: cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
 
 
 def _cluster_messages_to_stderr() -> Any:
