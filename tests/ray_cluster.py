@@ -14,7 +14,8 @@ optionally in a private mount namespace where `bind` = [STASH, DIR] bind-mounts
 STASH onto DIR: the command sees the project's files at DIR, the cluster's
 nodes see an empty DIR. A step can kill the worker rendering a row (`kill`:
 SIGKILL to the process named in the row's partial output on a node) or
-interrupt the command (`interrupt`: SIGINT once a row is mid-render).
+interrupt the command (`interrupt`: SIGINT, or the signal it names, once a
+row is mid-render).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def run_step(step: dict[str, Any], spec: dict[str, Any], address: str) -> dict[s
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
             elif step.get("interrupt") and not interrupted:
-                child.send_signal(signal.SIGINT)
+                child.send_signal(getattr(signal, step["interrupt"]) if isinstance(step["interrupt"], str) else signal.SIGINT)
                 interrupted = True
             break
         if killed or interrupted:

@@ -129,6 +129,7 @@ def _run(work: Path) -> dict[str, Any]:
             vbr("ray_long", "long.csv", *ray),
             vbr("ray_kill", "long.csv", *ray, kill=True),
             vbr("ray_interrupt", "long.csv", *ray, interrupt=True),
+            vbr("ray_terminate", "long.csv", *ray, interrupt="SIGTERM"),
             vbr("ray_shared", "rows.csv", *ray, "--cache-dir", caches["shared"]),
             vbr("ray_local", "rows.csv", "--ray"),  # no address: a Ray instance of its own, on this machine
         ],
@@ -244,7 +245,7 @@ def test_the_nodes_never_saw_the_drivers_files(cluster_run):
 
 
 def test_json_stdout_stays_clean_of_ray_messages(cluster_run):
-    for name in ("ray", "ray_kill", "ray_interrupt"):
+    for name in ("ray", "ray_kill", "ray_interrupt", "ray_terminate"):
         events = step(cluster_run, name)["events"]  # json.loads of every line: raises on anything else
         assert events, name
 
@@ -298,8 +299,18 @@ def test_ctrl_c_cancels_the_rows_writes_the_manifest_and_exits_130(cluster_run):
             assert hashlib.sha256(written[path]).hexdigest() == row["sha256"]
 
 
+def test_sigterm_stops_the_batch_as_sigterm(cluster_run):
+    """Ray turns what a signal handler raises during its waits into KeyboardInterrupt: still 143, not 130."""
+    stopped = step(cluster_run, "ray_terminate")
+    assert stopped["interrupted"] and stopped["rc"] == 143, stopped["stderr"][-3000:]
+    assert stopped["events"][-1] == {"event": "error", "message": "terminated", "exit_code": 143}
+    manifest = batch_manifest(cluster_run, "ray_terminate")
+    assert manifest["cancelled"] >= 1
+    assert not [p for p in outputs(cluster_run, "ray_terminate") if "vbr-partial" in p]
+
+
 def test_a_cache_dir_the_nodes_share_is_used_by_them(cluster_run):
-    shared, before = step(cluster_run, "ray_shared"), step(cluster_run, "ray_interrupt")
+    shared, before = step(cluster_run, "ray_shared"), step(cluster_run, "ray_terminate")
     assert shared["rc"] == 0, shared["stderr"][-3000:]
     inferred = sum(e["inferred_frames"] for e in by_kind(shared["events"])["done"])
     assert inferred > 0 and shared["masks"]["shared"] == inferred  # the first rows' masks, in the shared cache

@@ -82,7 +82,7 @@ def run_batch_on_ray(
     def execute(todo: list[Job], log: BatchLog) -> None:
         if not todo:
             return  # every row up to date or failed: no need for Ray at all
-        with connection(address) as ray:
+        with connection(address) as ray, _sigterm_kept():
             _Run(ray, log, settings, cpus_per_row, cache_dir, max_cache_bytes, fail_fast).run(todo)
 
     return run_plan(plan, execute, emit=emit, force=force, fail_fast=fail_fast)
@@ -117,6 +117,38 @@ def connection(address: str | None) -> Iterator[Any]:
     finally:
         restore()
         ray.shutdown()
+
+
+@contextmanager
+def _sigterm_kept() -> Iterator[None]:
+    """SIGTERM ends the batch as SIGTERM (the CLI's 143), not as Ctrl-C.
+
+    Ray turns whatever a signal handler raises during its waits into a plain
+    KeyboardInterrupt; so the handler here only notes the signal, and the handler
+    it stood in for runs once Ray has let go, raising what it raises.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous):
+        yield  # no handler of the caller's: SIGTERM ends the process as it always does
+        return
+    frames: list[Any] = []
+
+    def note(signum: int, frame: Any) -> None:
+        frames.append(frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, note)
+    try:
+        yield
+    except KeyboardInterrupt:
+        if frames:
+            previous(signal.SIGTERM, frames[0])
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_reachable(address: str) -> None:
