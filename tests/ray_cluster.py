@@ -106,7 +106,7 @@ def main(spec_file: str, result_file: str) -> int:
     spec = json.loads(Path(spec_file).read_text())
     loopback_up()
     began = time.monotonic()
-    cluster = start_cluster([node["env"] for node in spec["nodes"]], Path(spec["temp_dir"]))
+    cluster = start_cluster([node["env"] for node in spec["nodes"]], Path(spec["temp_dir"]), client_port=spec.get("client_port"))
     results: dict[str, Any] = {"startup_seconds": round(time.monotonic() - began, 3), "address": cluster.address, "steps": {}}
     try:
         for step in spec["steps"]:

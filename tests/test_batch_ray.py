@@ -117,6 +117,7 @@ def _run(work: Path) -> dict[str, Any]:
         "temp_dir": str(work / "ray"),
         "nodes": [{"env": {"VBR_CACHE_DIR": str(n / "cache"), "TMPDIR": str(n / "tmp")}} for n in nodes],
         "caches": caches,
+        "client_port": 10001,  # the namespace's own loopback: no other program can hold it
         "steps": [
             vbr("local", "rows.csv", "-j", "1", cache="local"),
             vbr("ray", "rows.csv", *ray),
@@ -132,6 +133,7 @@ def _run(work: Path) -> dict[str, Any]:
             vbr("ray_terminate", "long.csv", *ray, interrupt="SIGTERM"),
             vbr("ray_shared", "rows.csv", *ray, "--cache-dir", caches["shared"]),
             vbr("ray_local", "rows.csv", "--ray"),  # no address: a Ray instance of its own, on this machine
+            vbr("ray_client", "rows.csv", "--ray", "ray://127.0.0.1:10001"),  # through Ray Client
         ],
     }
     (work / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
@@ -324,11 +326,13 @@ def test_nodes_delete_their_copies_when_the_batch_ends(cluster_run):
     assert all(not step(cluster_run, name)["partials_left"] for name in cluster_run["steps"])
 
 
-def test_ray_without_an_address_starts_a_local_instance(cluster_run):
-    local = step(cluster_run, "ray_local")
-    assert local["rc"] == 0, local["stderr"][-3000:]
-    assert outputs(cluster_run, "ray_local") == outputs(cluster_run, "local")
-    assert by_kind(local["events"])["batch"][0]["rendered"] == 5
+@pytest.mark.parametrize("name", ["ray_local", "ray_client"])
+def test_ray_without_an_address_or_through_ray_client(cluster_run, name):
+    """No address starts a Ray instance of the batch's own; ray://HOST:PORT goes through Ray Client."""
+    run = step(cluster_run, name)
+    assert run["rc"] == 0, run["stderr"][-3000:]
+    assert outputs(cluster_run, name) == outputs(cluster_run, "local")
+    assert by_kind(run["events"])["batch"][0]["rendered"] == 5
 
 
 def test_the_batch_benchmark_runs_both_ways_in_quick_mode(tmp_path):

@@ -39,10 +39,11 @@ def loopback_up() -> None:
         fcntl.ioctl(sock, siocsifflags, struct.pack("16sH14s", b"lo", flags | iff_up, b""))
 
 
-def start_cluster(nodes: Sequence[Mapping[str, str]], temp_dir: Path, cpus: int = 1) -> Any:
+def start_cluster(nodes: Sequence[Mapping[str, str]], temp_dir: Path, cpus: int = 1, client_port: int | None = None) -> Any:
     """A `ray.cluster_utils.Cluster`, one node per environment in `nodes` (each needs TMPDIR), `cpus` CPUs each.
 
-    A node's raylet, and every worker it starts, inherits its environment.
+    A node's raylet, and every worker it starts, inherits its environment. With
+    `client_port`, the head also serves Ray Client (`ray://127.0.0.1:PORT`).
     """
     from ray.cluster_utils import Cluster
 
@@ -53,7 +54,10 @@ def start_cluster(nodes: Sequence[Mapping[str, str]], temp_dir: Path, cpus: int 
             os.environ.update(env)
             Path(env["TMPDIR"], "ray").mkdir(parents=True, exist_ok=True)  # Ray notes the cluster's address there
             if cluster is None:
-                cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": cpus, "temp_dir": str(temp_dir)})
+                head: dict[str, Any] = {"num_cpus": cpus, "temp_dir": str(temp_dir)}
+                if client_port is not None:
+                    head["ray_client_server_port"] = client_port
+                cluster = Cluster(initialize_head=True, head_node_args=head)
             else:
                 cluster.add_node(num_cpus=cpus)
         assert cluster is not None, "a cluster needs at least one node"
