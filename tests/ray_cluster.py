@@ -12,8 +12,8 @@ node's copies of a batch's inputs), as separate machines would have.
 Each step runs a command (`{address}` in it becomes the cluster's address),
 optionally in a private mount namespace where `bind` = [STASH, DIR] bind-mounts
 STASH onto DIR: the command sees the project's files at DIR, the cluster's
-nodes see an empty DIR. A step can kill the worker rendering a row (`kill`:
-SIGKILL to the process named in the row's partial output on a node) or
+nodes see an empty DIR. A step can kill workers rendering rows (`kill`: how
+many; SIGKILL to the process named in a row's partial output on a node) or
 interrupt the command (`interrupt`: SIGINT, or the signal it names, once a
 row is mid-render).
 """
@@ -51,22 +51,22 @@ def run_step(step: dict[str, Any], spec: dict[str, Any], address: str) -> dict[s
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=step.get("cwd"))
     killed: list[int] = []
     interrupted = False
-    watch = step.get("kill") or step.get("interrupt")
+    kills = int(step.get("kill", 0))  # how many workers to kill, each mid-row
     deadline = began + step.get("timeout", 120)
-    while watch and child.poll() is None and time.monotonic() < deadline:
+    while (len(killed) < kills or (step.get("interrupt") and not interrupted)) and child.poll() is None and time.monotonic() < deadline:
         for partial in partials(spec):
+            pid = int(PARTIAL.search(partial.name).group(1))
+            if pid in killed:
+                continue  # what a killed try left behind
             time.sleep(0.3)  # into the row's frames, not just its first
             if not partial.exists():
                 continue  # the row finished meanwhile: wait for another
-            if step.get("kill") and not killed:
-                pid = int(PARTIAL.search(partial.name).group(1))
+            if len(killed) < kills:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
-            elif step.get("interrupt") and not interrupted:
+            else:
                 child.send_signal(getattr(signal, step["interrupt"]) if isinstance(step["interrupt"], str) else signal.SIGINT)
                 interrupted = True
-            break
-        if killed or interrupted:
             break
         time.sleep(0.05)
     try:

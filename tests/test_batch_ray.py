@@ -50,6 +50,7 @@ export: {path: "out/${name}.mp4"}
 ROWS = "name,clip,backdrop\nA,,\nB,,media/sea.png\nC,media/b.mp4,\nAB,,\nBA,media/b.mp4,media/sea.png\n"
 BAD_ROWS = "name,clip\nA,\nB,media/missing.mp4\nC,media/b.mp4\n"  # line 3: no such source
 LONG_ROWS = "name,clip\nA,media/long.mp4\nB,media/long.mp4\nC,media/long.mp4\n"  # one group, rows of ~3 s
+DOOMED_ROW = "name,clip\nD,media/long.mp4\n"  # its worker is killed on every try
 
 
 def _unavailable() -> str | None:
@@ -99,7 +100,7 @@ def _run(work: Path) -> dict[str, Any]:
 
     make_font(stash / "fonts" / "blocks.ttf", {"A": (100, 0, 900, 700), "B": (100, 0, 500, 700), "C": (100, 0, 900, 300)})
     (stash / "t.yaml").write_text(TEMPLATE, encoding="utf-8")
-    for name, text in (("rows.csv", ROWS), ("bad.csv", BAD_ROWS), ("long.csv", LONG_ROWS)):
+    for name, text in (("rows.csv", ROWS), ("bad.csv", BAD_ROWS), ("long.csv", LONG_ROWS), ("doomed.csv", DOOMED_ROW)):
         (stash / name).write_text(text, encoding="utf-8")
 
     nodes = [work / "node1", work / "node2"]
@@ -128,7 +129,8 @@ def _run(work: Path) -> dict[str, Any]:
             vbr("ray_bad_ff", "bad.csv", *ray, "--fail-fast"),
             vbr("local_long", "long.csv", "-j", "1", cache="local"),
             vbr("ray_long", "long.csv", *ray),
-            vbr("ray_kill", "long.csv", *ray, kill=True),
+            vbr("ray_kill", "long.csv", *ray, kill=1),
+            vbr("ray_doomed", "doomed.csv", *ray, kill=3),
             vbr("ray_interrupt", "long.csv", *ray, interrupt=True),
             vbr("ray_terminate", "long.csv", *ray, interrupt="SIGTERM"),
             vbr("ray_shared", "rows.csv", *ray, "--cache-dir", caches["shared"]),
@@ -282,6 +284,21 @@ def test_a_worker_killed_mid_row_is_retried_and_the_batch_completes(cluster_run)
     assert batch_manifest(cluster_run, "ray_kill") == batch_manifest(cluster_run, "local_long")
     # The nodes' caches hold the clip's masks since ray_long: no try of any row inferred.
     assert [e["inferred_frames"] for e in by_kind(kill["events"])["done"]] == [0, 0, 0]
+
+
+def test_a_row_whose_worker_dies_on_every_try_is_a_failed_row(cluster_run):
+    doomed = step(cluster_run, "ray_doomed")
+    assert len(doomed["killed"]) == 3, "the row was not caught mid-render on each try"
+    assert doomed["rc"] == 1, doomed["stderr"][-3000:]
+    rows = cluster_run["project"] / "doomed.csv"
+    assert by_kind(doomed["events"])["error"] == [{
+        "event": "error", "row": 2, "exit_code": 1, "output": str(cluster_run["out"] / "ray_doomed" / "out" / "D.mp4"),
+        "message": f"{rows}:2: its Ray worker or node died on each of its 3 tries (WorkerCrashedError)",
+    }]
+    assert [(r["status"], r["error"]) for r in batch_manifest(cluster_run, "ray_doomed")["rows"]] == [
+        ("failed", f"{rows}:2: its Ray worker or node died on each of its 3 tries (WorkerCrashedError)")
+    ]
+    assert outputs(cluster_run, "ray_doomed") == {}
 
 
 def test_ctrl_c_cancels_the_rows_writes_the_manifest_and_exits_130(cluster_run):
