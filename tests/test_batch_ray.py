@@ -472,3 +472,17 @@ def test_a_ray_plan_takes_an_explicit_device_as_given(small, monkeypatch):
         pytest.skip("Ray is not installed")
     plan = api.plan_batch(*small, options=api.Options(device="cuda"), executor="ray")
     assert [job.graph.find(Matte).device for job in plan.jobs] == ["cuda"]
+
+
+def test_a_node_with_other_versions_refuses_the_row(small):
+    """Its output would differ from the driver's: the row fails, naming what differs."""
+    from dataclasses import replace
+
+    from renderer.batch.plan import Job
+    from renderer.batch.ray_task import version_mismatch
+
+    graph = _graph(small[0])
+    assert version_mismatch(Job(2, graph, "g")) is None
+    older = tuple((name, "0.0.1" if name == "vbr" else version) for name, version in graph.tools)
+    mine = dict(graph.tools)["vbr"]
+    assert version_mismatch(Job(2, replace(graph, tools=older), "g")) == f"vbr {mine} (the driver: 0.0.1)"
