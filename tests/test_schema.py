@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from renderer.batch.plan import plan_batch
-from renderer.cli.common import input_hashes
+from renderer.api import input_hashes
 from renderer.project.schema import editor_schema, project_schema, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
