@@ -84,7 +84,16 @@ def run_step(step: dict[str, Any], spec: dict[str, Any], address: str) -> dict[s
         "partials_left": [str(p) for p in partials(spec)],
         "masks": {label: count_masks(Path(root)) for label, root in spec.get("caches", {}).items()},
         "manifest": _read(step.get("manifest")),
+        "ray_logs": "" if child.returncode == 0 else _ray_logs(Path(spec["temp_dir"])),
     }
+
+
+def _ray_logs(temp_dir: Path) -> str:
+    """The ends of Ray's own logs (client server, raylets): why a step failed, when vbr could not say."""
+    found = sorted((temp_dir / "session_latest" / "logs").glob("*.err")) + sorted(
+        (temp_dir / "session_latest" / "logs").glob("ray_client_server*.out")
+    )
+    return "\n".join(f"== {log.name}\n{log.read_text(errors='replace')[-1500:]}" for log in found if log.stat().st_size)
 
 
 def _read(path: str | None) -> str | None:

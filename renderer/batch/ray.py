@@ -109,7 +109,7 @@ def connection(address: str | None) -> Iterator[Any]:
         what = "start Ray on this machine" if local else f"reach the Ray cluster at {address}"
         raise ClusterError(f"vbr batch --ray: cannot {what} ({_first_line(exc)})") from None
     finally:
-        if on_main:
+        if on_main and handler is not None:
             signal.signal(signal.SIGTERM, handler)  # ray.init sets its own: vbr's stops renders cleanly
     restore = _cluster_messages_to_stderr()
     try:

@@ -36,9 +36,11 @@ class RecordingMaskCache(MaskCache):
 
     def get(self, key: str) -> np.ndarray | None:
         payload = self.masks.get(key)
-        mask = None if payload is None else decode_mask(payload)
+        if payload is None:
+            return None
+        mask = decode_mask(payload)
         if mask is not None:
-            self.used.masks[key] = payload  # type: ignore[assignment]
+            self.used.masks[key] = payload
         return mask
 
     def put(self, key: str, mask: np.ndarray) -> None:
