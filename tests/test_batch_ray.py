@@ -134,7 +134,8 @@ def _run(work: Path) -> dict[str, Any]:
             vbr("ray_interrupt", "long.csv", *ray, interrupt=True),
             vbr("ray_terminate", "long.csv", *ray, interrupt="SIGTERM"),
             vbr("ray_shared", "rows.csv", *ray, "--cache-dir", caches["shared"]),
-            vbr("ray_local", "rows.csv", "--ray"),  # no address: a Ray instance of its own, on this machine
+            # No address: a Ray instance of its own, on this machine (its session files in the work dir).
+            vbr("ray_local", "rows.csv", "--ray") | {"env": {"VBR_CACHE_DIR": str(work / "cache-driver"), "RAY_TMPDIR": str(work / "rt")}},
             vbr("ray_client", "rows.csv", "--ray", "ray://127.0.0.1:10001"),  # through Ray Client
         ],
     }
