@@ -18,7 +18,6 @@ so Ray stays on 127.0.0.1. Outputs of both runs are compared byte for byte.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from renderer.bench import SAMPLE
+from renderer.bench import SAMPLE, print_results
 
 TEMPLATE = """version: 1
 vars:
@@ -154,10 +153,5 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             again += ["--json", str(Path(args.json).resolve())]
         return subprocess.run(isolated(again), check=False).returncode
-    results = measure(0.2 if args.quick else 2.0, 1 if args.quick else 2)
-    width = max(len(k) for k in results)
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print_results(measure(0.2 if args.quick else 2.0, 1 if args.quick else 2), args.json)
     return 0

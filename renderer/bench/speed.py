@@ -22,7 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from renderer.bench import SAMPLE
+from renderer.bench import SAMPLE, print_results
 
 PROJECT = """version: 1
 source: {source}
@@ -248,10 +248,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.rss_child:
         _rss_child(*args.rss_child)
         return 0
-    results = measure(0.2 if args.quick else 3.0)
-    width = max(len(k) for k in results)
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print_results(measure(0.2 if args.quick else 3.0), args.json)
     return 0
