@@ -48,7 +48,11 @@ def run_step(step: dict[str, Any], spec: dict[str, Any], address: str) -> dict[s
         argv = ["unshare", "-m", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", stash, target, *argv]
     env = {**os.environ, **step.get("env", {})}
     began = time.monotonic()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=step.get("cwd"))
+    child = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=step.get("cwd"),
+        # Ctrl-C as a terminal delivers it, even where this runs as a shell's background job (SIGINT ignored, inherited).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     killed: list[int] = []
     interrupted = False
     kills = int(step.get("kill", 0))  # how many workers to kill, each mid-row

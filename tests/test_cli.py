@@ -59,6 +59,9 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path: Path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As a terminal delivers it: a shell's background job (`.ci/run &`) starts with SIGINT
+        # ignored, which children inherit, and Python then never turns it into KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(".vbr-partial" in p.name for p in tmp_path.iterdir()):
