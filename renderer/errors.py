@@ -82,3 +82,9 @@ class RowError(VbrError, ValueError):
 
     def lines(self) -> list[str]:
         return list(self._lines)
+
+
+def first_line(exc: BaseException) -> str:
+    """What a foreign library's exception says, in one line for a one-line error (its type if it says nothing)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

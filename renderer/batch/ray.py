@@ -34,7 +34,7 @@ from renderer.batch.log import BatchLog, run_plan
 from renderer.batch.plan import BatchPlan, Job
 from renderer.batch.run import RenderSettings
 from renderer.batch.shipping import Input, graph_inputs
-from renderer.errors import UsageError, VbrError
+from renderer.errors import UsageError, VbrError, first_line
 from renderer.events import BatchDone, Done, EventSink, RowFailed, ignore
 
 RETRIES = 2  # further tries of a row whose worker or node died; a row's own errors are never retried
@@ -107,7 +107,7 @@ def connection(address: str | None) -> Iterator[Any]:
         ray.init(**options)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
         what = "start Ray on this machine" if local else f"reach the Ray cluster at {address}"
-        raise ClusterError(f"vbr batch --ray: cannot {what} ({_first_line(exc)})") from None
+        raise ClusterError(f"vbr batch --ray: cannot {what} ({first_line(exc)})") from None
     finally:
         if on_main and handler is not None:
             signal.signal(signal.SIGTERM, handler)  # ray.init sets its own: vbr's stops renders cleanly
@@ -359,10 +359,5 @@ def _ray_failure(exc: BaseException) -> str:
         return f"its Ray worker or node died on each of its {RETRIES + 1} tries ({name})"
     cause = getattr(exc, "cause", None)
     if isinstance(cause, BaseException):
-        return f"failed on its Ray node: {type(cause).__name__}: {_first_line(cause)}"
-    return f"Ray could not run it ({name}: {_first_line(exc)})"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        return f"failed on its Ray node: {type(cause).__name__}: {first_line(cause)}"
+    return f"Ray could not run it ({name}: {first_line(exc)})"

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from renderer.errors import ModelError
+from renderer.errors import ModelError, first_line
 from renderer.matting.device import provider_options
 from renderer.matting.preprocess import to_mask, to_tensor
 from renderer.matting.registry import ModelSpec, load_weights
@@ -40,7 +40,7 @@ class Matter:
         try:
             self.session = ort.InferenceSession(weights, sess_options=options, providers=provider_options(device))
         except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"model '{spec.name}': onnxruntime cannot load it ({_first_line(exc)})") from None
+            raise ModelError(f"model '{spec.name}': onnxruntime cannot load it ({first_line(exc)})") from None
         self.input_name, self.output_name = check_signature(spec, self.session)
         self.provider = self.session.get_providers()[0]
 
@@ -73,8 +73,3 @@ def check_signature(spec: ModelSpec, session) -> tuple[str, str]:
             f"found {matte.name} {matte.type} {shape}"
         )
     return inputs[0].name, matte.name
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
