@@ -121,8 +121,20 @@ class ImageBackground(_Strict):
     )
 
 
+class VideoBackground(_Strict):
+    type: Literal["video"]
+    video: FilePath = Field(description="Video file, relative to the project file; its audio is never used.")
+    fit: Literal["cover", "contain"] = Field(
+        "cover", description="cover: fill and crop; contain: fit inside, black bars."
+    )
+    loop: bool = Field(
+        True, description="Start over when the clip is shorter than the render; false holds its last frame."
+    )
+    start: Timecode = Field(0, description="Where in the clip the render's first frame starts.")
+
+
 Background = Annotated[
-    Union[TransparentBackground, ColorBackground, BlurBackground, ImageBackground],
+    Union[TransparentBackground, ColorBackground, BlurBackground, ImageBackground, VideoBackground],
     Field(discriminator="type"),
 ]
 
@@ -195,15 +207,48 @@ class Fade(_Strict):
 class Export(_Strict):
     """Where and how the result is written."""
 
-    path: FilePath = Field(description="Output file, relative to the project file; parent directories are created.")
-    format: Union[Literal["webm", "mp4"], None] = Field(
-        None, description="webm (VP9, alpha when transparent) or mp4 (H.264). Default: from the extension."
+    path: FilePath = Field(
+        description=(
+            "Output file, relative to the project file; parent directories are created. For png: a folder, "
+            "or a pattern such as out/frame_%05d.png (the folder holds the sequence alone)."
+        )
+    )
+    format: Union[Literal["webm", "mp4", "mov", "png"], None] = Field(
+        None,
+        description=(
+            "webm (VP9, alpha when transparent), mp4 (H.264), mov (ProRes 4444 with alpha, PCM audio) or "
+            "png (a numbered PNG sequence, WAV audio beside it). Default: from the extension."
+        ),
+    )
+    content: Literal["composite", "matte", "foreground"] = Field(
+        "composite",
+        description=(
+            "composite: the subject over the background; matte: the alpha as a grey picture (a track matte); "
+            "foreground: the subject's estimated colours alone, opaque (a fill, to pair with the matte)."
+        ),
     )
     resolution: Literal["original", "1080p", "720p", "480p"] = Field(
-        "original", description="Output height; the aspect ratio is kept and the width rounded to even."
+        "original",
+        description=(
+            "Output size. original: the source's pixels (cropped to the aspect); a preset: the height, "
+            "or the width when the aspect is taller than wide (1080p at 9:16 is 1080x1920)."
+        ),
+    )
+    aspect: Literal["original", "16:9", "1:1", "4:5", "9:16"] = Field(
+        "original", description="Output shape: the source's, or a crop of it to this width:height."
+    )
+    reframe: Union[Literal["subject", "center"], None] = Field(
+        None,
+        description=(
+            "With an aspect: where the crop sits. subject: follows the matte's centre of mass, smoothed; "
+            "center: fixed in the middle. Default subject."
+        ),
     )
     fps: Literal["original", 30, 24, 15] = "original"
-    audio: bool = Field(True, description="Keep the source's audio, trimmed in sync: Opus in WebM, AAC in MP4.")
+    audio: bool = Field(
+        True,
+        description="Keep the source's audio, trimmed in sync: Opus in WebM, AAC in MP4, 16-bit PCM in MOV, a WAV file with a PNG sequence.",
+    )
     quality: Literal["draft", "standard", "high"] = Field(
         "standard", description="Encoder preset: draft (fast, for checking), standard, high (for delivery; slow)."
     )
