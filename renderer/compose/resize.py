@@ -88,3 +88,31 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     down_x, up_x = _blur_axis(w, sigma)
     small = apply_axes(image, down_y, down_x)
     return to_uint8(apply_axes(small, up_y, up_x))
+
+
+def window_weights(n_in: int, start: float, length: float, n_out: int) -> np.ndarray:
+    """(n_out, n_in) float32: the span [start, start + length) of n_in pixels, linearly resampled to n_out.
+
+    Like `linear_weights` (which is the whole span), for a window at a fractional position.
+    """
+    scale = length / n_out
+    support = max(scale, 1.0)
+    centres = start + (np.arange(n_out, dtype=np.float64) + 0.5) * scale - 0.5
+    centres = np.clip(centres, 0, n_in - 1)  # a centre past the last pixel's takes the last pixel
+    taps = np.arange(n_in, dtype=np.float64)
+    weights = np.clip(1 - np.abs(taps[None, :] - centres[:, None]) / support, 0, None)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return weights.astype(np.float32)
+
+
+def crop_plane(plane: np.ndarray, axis: int, start: float, length: float) -> np.ndarray:
+    """The part of a uint8 H x W plane from `start` to `start + length` (fractions of it) along `axis` (0: x, 1: y).
+
+    At the plane's own density: a window a third of the width keeps a third of its columns.
+    """
+    h, w = plane.shape
+    n = w if axis == 0 else h
+    n_out = max(1, round(length * n))
+    cut = window_weights(n, start * n, length * n, n_out)
+    keep = np.eye(h if axis == 0 else w, dtype=np.float32)
+    return to_uint8(apply_axes(plane, keep, cut) if axis == 0 else apply_axes(plane, cut, keep))

@@ -6,6 +6,7 @@ decoded, inferred or written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 RESOLUTIONS = {"1080p": 1080, "720p": 720, "480p": 480}
@@ -36,3 +37,49 @@ def size_problem(width: int, height: int, fmt: str, max_side: int) -> str | None
     if encoder_max <= max_side:
         return f"larger than {codec} takes ({encoder_max} pixels a side)"
     return f"over the limit of {max_side} pixels a side (VBR_MAX_FRAME_SIZE raises it)"
+
+
+ASPECTS = {"16:9": Fraction(16, 9), "1:1": Fraction(1), "4:5": Fraction(4, 5), "9:16": Fraction(9, 16)}
+
+
+@dataclass(frozen=True)
+class Framing:
+    """An output of another shape than the source: a window sliding over the scaled picture.
+
+    The whole picture is scaled to `full` so that the window is exactly the
+    output (`width` x `height`); the window moves along `axis` (0: x, 1: y).
+    """
+
+    width: int
+    height: int
+    full: tuple[int, int]
+    axis: int
+
+
+def _even(x: Fraction | float) -> int:
+    return max(2, round(x / 2) * 2)
+
+
+def framing(resolution: str, height: int, source_aspect: Fraction, aspect: str) -> Framing | None:
+    """The window for `export.aspect`, or None when the output keeps the source's shape.
+
+    `original` keeps the window's own source pixels (9:16 of 1280x720: 404x720);
+    a preset sets the output's shorter side (1080p at 9:16: 1080x1920).
+    """
+    if aspect == "original" or ASPECTS[aspect] == source_aspect:
+        return None
+    target = ASPECTS[aspect]
+    narrower = target < source_aspect
+    if resolution == "original":
+        if narrower:
+            out_h = _even(Fraction(height))
+            out_w = _even(out_h * target)
+        else:
+            out_w = _even(height * source_aspect)
+            out_h = _even(out_w / target)
+    else:
+        short = RESOLUTIONS[resolution]
+        out_w, out_h = (short, _even(short / target)) if target <= 1 else (_even(short * target), short)
+    if narrower:
+        return Framing(out_w, out_h, (max(out_w, round(out_h * source_aspect)), out_h), 0)
+    return Framing(out_w, out_h, (out_w, max(out_h, round(out_w / source_aspect))), 1)
