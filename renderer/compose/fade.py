@@ -40,11 +40,11 @@ def frame_factor(index: int, fps: Fraction, spec: FadeSpec) -> float:
 
 
 def fade_frame(image: np.ndarray, factor: float) -> np.ndarray:
-    """Scale RGB (opaque frames) or only alpha (RGBA) by `factor`; 1.0 returns the frame itself."""
+    """Scale RGB or grey (opaque frames) or only alpha (RGBA) by `factor`; 1.0 returns the frame itself."""
     if factor >= 1.0:
         return image
     k = np.float32(factor)
-    if image.shape[2] == 4:
+    if image.ndim == 3 and image.shape[2] == 4:
         out = image.copy()
         out[..., 3] = np.rint(image[..., 3] * k).astype(np.uint8)
         return out

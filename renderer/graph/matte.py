@@ -70,6 +70,8 @@ class Matted:
     frame: Any  # media.decode.SourceFrame
     repeats: int
     mask: np.ndarray  # model resolution, uint8, smoothed
+    cut: bool | None = None  # a scene cut before this frame; None where cuts were not looked for
+    offset: int | None = None  # reframed outputs: the window's first pixel along its axis (graph.nodes.Reframe)
 
 
 class _Segment:
@@ -156,5 +158,5 @@ def matte_frames(
             current = cut_signature(frame.rgb(CUT_SIZE[0], CUT_SIZE[1], downscale=True))
             cut = is_cut(signature, current, cut_threshold)
             signature = current
-        yield Matted(frame, repeats, smoother.step(seg.ref_mask, cut))
+        yield Matted(frame, repeats, smoother.step(seg.ref_mask, cut), cut if detect_cuts else None)
     close(segment)
