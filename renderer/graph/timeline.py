@@ -10,6 +10,7 @@ frame held over several outputs (a higher rate) is inferred once.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import ceil, floor
 from typing import Iterable, Iterator, Protocol, TypeVar
 
 
@@ -99,3 +100,25 @@ def complete_count(
         yield previous
     if missing > 0:
         raise SourceEndedEarly(placed, count, previous[0].time if previous is not None else None)
+
+
+def clip_passes(
+    first: int, count: int, fps: Fraction, start: Fraction, loop: Fraction | None
+) -> Iterator[tuple[Fraction, int]]:
+    """A background clip over output frames first .. first + count - 1, as runs through it: (clip time, outputs).
+
+    Output i is at clip time start + i / fps. With a loop of `loop` seconds it is
+    at start + (i / fps mod loop) instead: each time the loop ends, the clip starts
+    over from `start`. Each run is a stretch of outputs at consecutive clip times,
+    from the clip time of its first output; without a loop there is one run.
+    """
+    end = first + count
+    i = first
+    while i < end:
+        if loop is None:
+            yield start + Fraction(i) / fps, end - i
+            return
+        k = floor(Fraction(i) / fps / loop)  # how many times the loop has started over
+        n = min(ceil((k + 1) * loop * fps), end) - i  # to the first output of the next time round
+        yield start + Fraction(i) / fps - k * loop, n
+        i += n

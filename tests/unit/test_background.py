@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from renderer.compose.background import BackgroundSpec, fit_image, flatten, hex_to_rgb, make_backdrop
+from renderer.compose.background import BackgroundSpec, Fit, fit_geometry, fit_image, flatten, hex_to_rgb, make_backdrop
 from renderer.compose.resize import gaussian_blur
 
 RED = (220, 30, 30)
@@ -166,6 +166,38 @@ def test_image_backdrop_is_the_fitted_flattened_plate():
         np.testing.assert_array_equal(plate, fit_image(flatten(rgba), 20, 20, fit))
     contain = make_backdrop(BackgroundSpec("image", fit="contain"), 20, 20, rgba)(None)
     assert np.all(contain[:5] == 0) and np.all(contain[5:15, 0] == 0) and np.all(contain[5:15, 15] == BLUE)
+
+
+@pytest.mark.parametrize(
+    "picture, frame, fit, geometry",
+    [
+        ((1280, 720), (1280, 720), "cover", Fit(1280, 720, (1280, 720), (0, 0), (0, 0), (1280, 720))),
+        ((80, 40), (30, 30), "cover", Fit(30, 30, (60, 30), (15, 0), (0, 0), (30, 30))),
+        ((64, 96), (160, 96), "cover", Fit(160, 96, (160, 240), (0, 72), (0, 0), (160, 96))),
+        ((64, 96), (160, 96), "contain", Fit(160, 96, (64, 96), (0, 0), (48, 0), (64, 96))),
+        ((20, 10), (20, 21), "contain", Fit(20, 21, (20, 10), (0, 0), (0, 5), (20, 10))),
+    ],
+)
+def test_fit_geometry_scales_and_centres(picture, frame, fit, geometry):
+    assert fit_geometry(*picture, *frame, fit) == geometry
+
+
+def test_fit_places_a_scaled_picture_and_passes_a_full_frame_through():
+    contain = fit_geometry(64, 96, 160, 96, "contain")
+    picture = np.full((96, 64, 3), 200, np.uint8)
+    placed = contain.place(picture)
+    assert placed.shape == (96, 160, 3) and not placed[:, :48].any() and not placed[:, 112:].any()
+    assert np.all(placed[:, 48:112] == 200)
+    same = fit_geometry(160, 96, 160, 96, "cover")
+    frame = np.zeros((96, 160, 3), np.uint8)
+    assert same.place(frame) is frame  # the usual case costs no copy
+
+
+def test_video_backdrop_takes_the_next_picture_each_call():
+    pictures = iter([np.full((9, 16, 3), v, np.uint8) for v in (10, 20)])
+    backdrop = make_backdrop(BackgroundSpec("video", fit="cover"), 16, 9, pictures=pictures)
+    frame = np.zeros((9, 16, 3), np.uint8)
+    assert backdrop(frame)[0, 0, 0] == 10 and backdrop(frame)[0, 0, 0] == 20
 
 
 def test_unknown_kind_raises():

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from renderer.graph.timeline import select_frames
+from renderer.graph.timeline import clip_passes, select_frames
 
 
 @dataclass(frozen=True)
@@ -232,3 +232,25 @@ def test_does_not_read_ahead_while_the_consumer_is_still_taking_frames():
     first, repeats = next(gen)
     assert (first.index, repeats) == (0, 1)
     assert max(pulled) == 1  # frame 1 is needed to decide frame 0's repeats, nothing more
+
+
+def test_clip_passes_without_a_loop_are_one_run_from_the_windows_time():
+    assert list(clip_passes(0, 30, Fraction(25), Fraction(1, 2), None)) == [(Fraction(1, 2), 30)]
+    assert list(clip_passes(10, 5, Fraction(25), Fraction(1, 2), None)) == [(Fraction(1, 2) + Fraction(10, 25), 5)]
+
+
+def test_clip_passes_start_over_from_start_each_time_the_loop_ends():
+    # A 0.7 s loop from 0.3 s at 10 fps: outputs 0..6, 7..13, 14..19, each from 0.3 s.
+    runs = list(clip_passes(0, 20, Fraction(10), Fraction(3, 10), Fraction(7, 10)))
+    assert runs == [(Fraction(3, 10), 7), (Fraction(3, 10), 7), (Fraction(3, 10), 6)]
+
+
+@pytest.mark.parametrize("first, count, fps, start, loop", [
+    (0, 50, Fraction(25), Fraction(0), Fraction(1, 3)),  # a loop that is no whole number of frames
+    (7, 40, Fraction(30000, 1001), Fraction(1, 10), Fraction(9, 10)),  # a window, NTSC rate
+    (3, 9, Fraction(10), Fraction(0), Fraction(1, 30)),  # a loop shorter than a frame: one output a run
+])
+def test_clip_passes_put_every_output_at_its_own_clip_time(first, count, fps, start, loop):
+    """Each output of each run, `1 / fps` apart from the run's time, is at start + (i / fps mod loop)."""
+    times = [run + k / fps for run, n in clip_passes(first, count, fps, start, loop) for k in range(n)]
+    assert times == [start + (Fraction(i) / fps) % loop for i in range(first, first + count)]
