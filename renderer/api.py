@@ -166,6 +166,7 @@ def input_hashes(loaded: LoadedProject, root: Path, warn: Callable[[str], None])
         image=content_hash(loaded.image, sources) if loaded.image else None,
         fonts=tuple(content_hash(font, sources) if font else None for font in loaded.fonts),
         model=content_hash(loaded.model_path, sources) if loaded.model_path else None,
+        background_video=content_hash(loaded.background_video, sources) if loaded.background_video else None,
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Node, Overlay
+from renderer.graph.nodes import Audio, BackgroundVideo, Composite, Decode, Encode, Matte, Node, Overlay
 from renderer.matting.registry import ModelSpec
 
 
@@ -30,7 +30,7 @@ class Input:
 
 
 def graph_inputs(graph: Encode) -> list[Input]:
-    """Every file the graph reads (source, background image, fonts, model weights), each once."""
+    """Every file the graph reads (source, background image or video, fonts, model weights), each once."""
     found: dict[str, Input] = {}
 
     def visit(node: Node) -> None:
@@ -58,7 +58,7 @@ def relocate(graph: Encode, copies: Mapping[str, Path], output: Path) -> Encode:
 
 def _files(node: Node) -> list[tuple[str, str]]:
     """(content hash, path) of each file this node itself reads."""
-    if isinstance(node, (Decode, Audio)):
+    if isinstance(node, (Decode, Audio, BackgroundVideo)):
         return [(node.sha256, node.path)]
     if isinstance(node, Composite) and node.image is not None and node.image_sha256 is not None:
         return [(node.image_sha256, node.image)]
@@ -87,7 +87,7 @@ def _relocate(node: Node, copies: Mapping[str, Path], output: Path) -> Node:
         for name in node.INPUTS
         if (child := getattr(node, name)) is not None
     }
-    if isinstance(node, (Decode, Audio)):
+    if isinstance(node, (Decode, Audio, BackgroundVideo)):
         changes["path"] = str(copies[node.sha256])
     elif isinstance(node, Composite) and node.image is not None and node.image_sha256 is not None:
         changes["image"] = str(copies[node.image_sha256])

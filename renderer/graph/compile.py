@@ -12,7 +12,7 @@ from renderer.compose.fade import FadeSpec
 from renderer.compose.grade import GradeSpec
 from renderer.compose.text import TextSpec, default_align, hex_to_rgba
 from renderer.graph.matte import segment_start
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Overlay, Refine, Scale, Timeline
+from renderer.graph.nodes import Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Overlay, Refine, Scale, Timeline
 from renderer.matting.registry import IMAGENET_MEAN, IMAGENET_STD, ModelSpec, custom_spec, get_model
 from renderer.media.frame_size import output_size
 from renderer.project.load import LoadedProject
@@ -37,6 +37,8 @@ def background_spec(project: Project) -> BackgroundSpec:
         return BackgroundSpec("blur", radius=float(bg.radius))
     if bg.type == "image":
         return BackgroundSpec("image", fit=bg.fit)
+    if bg.type == "video":
+        return BackgroundSpec("video", fit=bg.fit)
     return BackgroundSpec("transparent")
 
 
@@ -48,6 +50,7 @@ class InputHashes:
     image: str | None = None
     fonts: tuple[str | None, ...] = ()  # per text overlay; None = the bundled default
     model: str | None = None  # a custom model's weights (model.path)
+    background_video: str | None = None  # background.video's clip
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,31 @@ class Window:
 
     first: int
     count: int
+
+
+def background_video(
+    loaded: LoadedProject, hashes: InputHashes, fps: Fraction, size: tuple[int, int], window: tuple[int, int]
+) -> BackgroundVideo | None:
+    """The clip behind the subject over the output frames of `window` (first, count), fitted to `size`; None without one."""
+    bg, clip = loaded.project.background, loaded.background_info
+    if bg.type != "video":
+        return None
+    assert loaded.background_video is not None and clip is not None and hashes.background_video is not None
+    return BackgroundVideo(
+        path=str(loaded.background_video),
+        sha256=hashes.background_video,
+        start=parse_timecode(bg.start),
+        loop=bg.loop,
+        fit=bg.fit,
+        duration=clip.duration,
+        clip_fps=clip.fps,
+        clip_size=(clip.width, clip.height),
+        fps=fps,
+        width=size[0],
+        height=size[1],
+        frames=window[1],
+        first=window[0],
+    )
 
 
 def tool_versions() -> tuple[tuple[str, str], ...]:
@@ -198,6 +226,7 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         background=background_spec(project),
         image=str(loaded.image) if loaded.image else None,
         image_sha256=hashes.image,
+        video=background_video(loaded, hashes, fps, (width, height), (first, count)),
     )
     if project.text:
         fonts = tuple(str(f) if f else None for f in loaded.fonts) or (None,) * len(project.text)

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from renderer.events import Done, EventSink, Started, WarningEvent, ignore
 from renderer.graph import manifest
-from renderer.graph.nodes import Decode, Encode, Matte, Node
+from renderer.graph.nodes import BackgroundVideo, Decode, Encode, Matte, Node
 from renderer.graph.stages import STAGES, RunContext
 
 
@@ -21,7 +21,8 @@ def evaluate(node: Node, ctx: RunContext, tap: Callable[[Node, Any], Any] | None
 
     Four threads share the work: decoding runs ahead of the matte, the matte
     (inference) ahead of compositing, and everything up to the finished frame
-    ahead of the encoder, so the model never waits for pixels work.
+    ahead of the encoder, so the model never waits for pixels work. A video
+    background is decoded and fitted in a fifth, ahead of the compositing.
 
     `tap(node, result)`, when given, sees (and returns, possibly wrapped) each
     node's result before the node downstream takes it: a preview reads the
@@ -35,6 +36,8 @@ def evaluate(node: Node, ctx: RunContext, tap: Callable[[Node, Any], Any] | None
         result = ctx.pipeline.prefetch(result, QUEUE_FRAMES, "decode")
     elif isinstance(node, Matte):
         result = ctx.pipeline.prefetch(result, QUEUE_FRAMES, "matte")
+    elif isinstance(node, BackgroundVideo):
+        result = ctx.pipeline.prefetch(result, QUEUE_FRAMES, "background")
     return result if tap is None else tap(node, result)
 
 

@@ -174,12 +174,40 @@ class Composite(Node):
 
     STAGE = "composite"
     VERSION = 2  # 2: subject colours from Foreground when there is one
-    INPUTS = ("frames",)
+    INPUTS = ("frames", "video")
     UNKEYED = ("image",)
     frames: Refine | Foreground | Grade
     background: BackgroundSpec
     image: str | None
     image_sha256: str | None
+    video: BackgroundVideo | None = None  # background.type video: its pictures
+
+
+@dataclass(frozen=True)
+class BackgroundVideo(Node):
+    """A clip behind the subject: one picture per output frame, first .. first + frames - 1.
+
+    Output i shows the clip's frame nearest start + i / fps (ties to the earlier),
+    and with `loop` start + (i / fps mod (duration - start)): the clip starts over
+    from `start`; without, its last frame is held. Pictures are fitted (cover or
+    contain) from the clip's upright `clip_size` to the output's width x height.
+    """
+
+    STAGE = "background"
+    UNKEYED = ("path",)
+    path: str
+    sha256: str
+    start: Fraction
+    loop: bool
+    fit: str  # cover | contain
+    duration: Fraction  # the clip's, as probed: where a loop starts over
+    clip_fps: Fraction
+    clip_size: tuple[int, int]  # as displayed (after its sample aspect ratio and rotation)
+    fps: Fraction  # the output's
+    width: int
+    height: int
+    frames: int
+    first: int = 0
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from renderer.graph import manifest
 from renderer.graph.matte import MaskNames, segment_of
-from renderer.graph.nodes import Encode, Matte, Node, Timeline
+from renderer.graph.nodes import BackgroundVideo, Encode, Matte, Node, Timeline
 from renderer.graph.timeline import select_frames
 
 
@@ -99,6 +99,8 @@ def make_plan(graph: Encode, cache: Any) -> Plan:
         elif node is graph:
             status = "cached" if current else "stale"
             detail = f"{graph.path}" + (" is up to date" if current else "")
+        elif isinstance(node, BackgroundVideo):
+            status, detail = "cheap", node.path  # decoded on every render, like the source
         else:
             status, detail = "cheap", ""
         plan.nodes.append(NodeStatus(node.STAGE, node.key(), status, detail))

@@ -10,7 +10,7 @@ difference in the matte, usually none), capped at MAX_WARMUP frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,7 +21,7 @@ from renderer.events import EventSink, ignore
 from renderer.graph.compile import InputHashes, Window, compile_project
 from renderer.graph.execute import evaluate, open_cache
 from renderer.graph.matte import Matted, MatteCounts
-from renderer.graph.nodes import Composite, Encode, Matte, Node, Timeline
+from renderer.graph.nodes import BackgroundVideo, Composite, Encode, Matte, Node, Timeline
 from renderer.graph.plan import inference_needed
 from renderer.graph.stages import OutputFrame, RunContext
 from renderer.graph.stages import Scaled as _Scaled
@@ -58,7 +58,7 @@ def stills(
     results = []
     for index in indices:
         graph, first, _ = _window(loaded, hashes, index, ctx.cache, device, warmup)
-        taken = _Taps(graph, index)
+        taken = _Taps(graph, index, ctx)
         last: Any = None
         shown: _Scaled | None = None
         try:
@@ -121,13 +121,15 @@ class _Taps:
     long clip costs a decode and a filter step per earlier frame, not a whole
     composite. Those stages keep no state from frame to frame; the composite
     numbers frames by counting them, so its numbers are moved on by as many as
-    were left out. It also remembers the last frame (source pixels, matte)
-    that reached the composite: the still's layers.
+    were left out, and a video background starts that many frames later. It
+    also remembers the last frame (source pixels, matte) that reached the
+    composite: the still's layers.
     """
 
-    def __init__(self, graph: Encode, index: int):
+    def __init__(self, graph: Encode, index: int, ctx: RunContext):
         self.matte = graph.find(Matte)
         self.composite = graph.find(Composite)
+        self.ctx = ctx
         self.first = graph.find(Timeline).first
         self.index = index
         self.skipped = 0  # output frames left out before the still
@@ -140,6 +142,8 @@ class _Taps:
             return self._remember(result)
         if node is self.composite:
             return self._renumber(result)
+        if node is self.composite.video:
+            return self._background_from_the_still(node)
         return result
 
     def _from_the_still(self, items: Iterator[Matted]) -> Iterator[Matted]:
@@ -150,6 +154,16 @@ class _Taps:
             else:
                 yield item
             shown += item.repeats
+
+    def _background_from_the_still(self, node: BackgroundVideo) -> Iterator[np.ndarray]:
+        """The clip's pictures from the first output frame composited, not from the window's first.
+
+        Started on the composite's first request, which follows its first frame:
+        by then every frame left out is counted, and none of their pictures is
+        made (the window's own, never started, are dropped).
+        """
+        later = replace(node, first=node.first + self.skipped, frames=node.frames - self.skipped)
+        yield from evaluate(later, self.ctx)
 
     def _remember(self, items: Iterator[_Scaled]) -> Iterator[_Scaled]:
         for item in items:

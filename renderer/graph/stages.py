@@ -21,10 +21,10 @@ from renderer.compose.text import draw_layer, render_layer
 from renderer.events import EventSink, Progress, ignore
 from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
 from renderer.graph.nodes import (
-    Audio, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Node, Overlay, Refine, Scale, Timeline,
+    Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Node, Overlay, Refine, Scale, Timeline,
 )
 from renderer.graph.prefetch import Pipeline
-from renderer.graph.timeline import SourceEndedEarly, complete_count, select_frames
+from renderer.graph.timeline import SourceEndedEarly, clip_passes, complete_count, select_frames
 from renderer.matting.registry import ModelSpec
 
 
@@ -141,15 +141,23 @@ def grade(node: Grade, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[Sc
         yield item
 
 
-def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[OutputFrame]:
-    """Over the background; a held source frame becomes one output frame per repeat."""
+def composite_stage(
+    node: Composite, scaled: Iterator[Scaled], pictures: Iterator[np.ndarray] | None, ctx: RunContext
+) -> Iterator[OutputFrame]:
+    """Over the background; a held source frame becomes one output frame per repeat.
+
+    `pictures`: a video background's, one per output frame, so a held source
+    frame is composited again over each of them.
+    """
     size = node.find(Scale)
     image = None
     if node.image is not None:
         from renderer.media.image import read_image
 
         image = read_image(Path(node.image))
-    backdrop = make_backdrop(node.background, size.width, size.height, image)
+    backdrop = make_backdrop(node.background, size.width, size.height, image, pictures)
+    if pictures is not None:
+        scaled = (replace(item, repeats=1) for item in scaled for _ in range(item.repeats))
     index = node.find(Timeline).first
     estimated = node.has(Foreground)
     for item in scaled:
@@ -165,6 +173,16 @@ def composite_stage(node: Composite, scaled: Iterator[Scaled], ctx: RunContext) 
         for _ in range(item.repeats):
             yield OutputFrame(index, out)
             index += 1
+
+
+def background_video(node: BackgroundVideo, ctx: RunContext) -> Iterator[np.ndarray]:
+    """The clip's pictures, decoded and fitted (the executor runs this in its own thread)."""
+    from renderer.compose.background import fit_geometry
+    from renderer.media.background_video import background_frames
+
+    fit = fit_geometry(*node.clip_size, node.width, node.height, node.fit)
+    runs = clip_passes(node.first, node.frames, node.fps, node.start, node.duration - node.start if node.loop else None)
+    return background_frames(Path(node.path), runs, node.fps, node.clip_fps, fit)
 
 
 def overlay(node: Overlay, frames: Iterator[OutputFrame], ctx: RunContext) -> Iterator[OutputFrame]:
@@ -219,6 +237,7 @@ STAGES: dict[type[Node], Callable[..., Any]] = {
     Foreground: foreground,
     Grade: grade,
     Composite: composite_stage,
+    BackgroundVideo: background_video,
     Overlay: overlay,
     Fade: fade,
     Audio: audio,

@@ -44,19 +44,25 @@ class LoadedProject:
     fonts: tuple[Path | None, ...] = ()  # per text overlay; None = the bundled default
     model_path: Path | None = None  # a custom model's ONNX file (model.path)
     info: SourceInfo | None = None  # the probed source, once checked against it
+    background_video: Path | None = None  # background.video
+    background_info: SourceInfo | None = None  # the probed background clip, once checked
 
     def position(self, *path: Any):
         return self.located.value_at(tuple(path))
 
     def inputs(self) -> list[Named]:
         """Every file the project reads, named as the user knows it: none may be written over."""
-        return input_files(self.file, self.source, self.image, self.fonts, self.model_path)
+        return input_files(self.file, self.source, self.image, self.fonts, self.model_path, self.background_video)
 
 
-def input_files(file: Path, source: Path, image: Path | None, fonts: tuple[Path | None, ...], model: Path | None) -> list[Named]:
+def input_files(
+    file: Path, source: Path, image: Path | None, fonts: tuple[Path | None, ...], model: Path | None, video: Path | None = None
+) -> list[Named]:
     named: list[Named] = [("the project file", file), ("the source file", source)]
     if image is not None:
         named.append(("the background image", image))
+    if video is not None:
+        named.append(("the background video", video))
     named.extend((f"the font of text[{i}]", font) for i, font in enumerate(fonts) if font is not None)
     if model is not None:
         named.append(("the model file (model.path)", model))
@@ -195,6 +201,11 @@ def load_project(
         image = (base / project.background.image).resolve()
         if not image.is_file():
             problems.append(Problem(located.value_at(("background", "image")), f"background.image: no such file: {image}"))
+    video = None
+    if project.background.type == "video":
+        video = (base / project.background.video).resolve()
+        if not video.is_file():
+            problems.append(Problem(located.value_at(("background", "video")), f"background.video: no such file: {video}"))
     fonts: list[Path | None] = []
     for i, overlay in enumerate(project.text):
         font = None if overlay.font == "default" else (base / overlay.font).resolve()
@@ -212,14 +223,15 @@ def load_project(
         problems.append(
             Problem(located.value_at(path), f"model: unknown model '{settings.name}' (available: {', '.join(sorted(MODELS))}; or give model.path)")
         )
-    inputs = [*input_files(file.resolve(), source, image, tuple(fonts), model_path), *protected]
+    inputs = [*input_files(file.resolve(), source, image, tuple(fonts), model_path, video), *protected]
     refused = target_problem(export, inputs, with_manifest=True) or reserved_name(export)
     if refused is not None:
         problems.append(Problem(located.value_at(("export", "path")), f"export.path {refused}"))
     if problems:
         raise ProjectError(problems)
     loaded = LoadedProject(
-        project, file, located, source, export, export_format(project) or "webm", image, tuple(fonts), model_path
+        project, file, located, source, export, export_format(project) or "webm", image, tuple(fonts), model_path,
+        background_video=video,
     )
     if probe_source:
         loaded = check_against_source(loaded)
@@ -262,15 +274,15 @@ def _output_size_problems(loaded: LoadedProject, info: SourceInfo, max_side: int
 
 
 def check_against_source(loaded: LoadedProject) -> LoadedProject:
-    """Times against the probed source: trim points, then fades and text start within the render."""
+    """Times against the probed source (and background clip): trim points, then fades and text start within the render."""
     from renderer.media.probe import probe  # PyAV: only when a source is checked
 
     try:
         info = probe(loaded.source)
     except MediaError as exc:
         raise MediaError(f"{loaded.position('source')}: {exc}") from None
+    background_info, problems = _checked_background_video(loaded)
     trim = loaded.project.trim
-    problems = []
     start = parse_timecode(trim.start)
     if start >= info.duration:
         problems.append(
@@ -294,7 +306,38 @@ def check_against_source(loaded: LoadedProject) -> LoadedProject:
     problems.extend(_unseen_text(loaded, info.fps, rendered))
     if problems:
         raise ProjectError(problems)
-    return replace(loaded, info=info)
+    return replace(loaded, info=info, background_info=background_info)
+
+
+def _checked_background_video(loaded: LoadedProject) -> tuple[SourceInfo | None, list[Problem]]:
+    """The background clip probed like the source (a clip that cannot be read fails the same way), and its problems.
+
+    Its length is not limited: it loops or holds its last frame.
+    """
+    from renderer.media.limits import limits
+    from renderer.media.probe import probe
+
+    background = loaded.project.background
+    if loaded.background_video is None or background.type != "video":
+        return None, []
+    try:
+        info = probe(loaded.background_video)
+    except MediaError as exc:
+        raise MediaError(f"{loaded.position('background', 'video')}: {exc}") from None
+    problems = []
+    max_side = limits().max_side
+    if max(info.frame_size) > max_side:
+        problems.append(Problem(loaded.position("background", "video"), (
+            f"background.video: {info.frame_size[0]}x{info.frame_size[1]} frames are larger than the limit of {max_side} "
+            "pixels a side (VBR_MAX_FRAME_SIZE raises it)"
+        )))
+    start = parse_timecode(background.start)
+    if start >= info.duration:
+        problems.append(Problem(loaded.position("background", "start"), (
+            f"background.start {format_seconds(start)} is at or past the end of the clip ({format_seconds(info.duration)})"
+        )))
+    return info, problems
+
 
 
 def _unseen_text(loaded: LoadedProject, source_fps: Fraction, rendered: Fraction) -> list[Problem]:

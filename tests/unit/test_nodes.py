@@ -12,7 +12,7 @@ import pytest
 
 from renderer.compose.background import BackgroundSpec
 from renderer.graph.keys import canonical
-from renderer.graph.nodes import Audio, Composite, Decode, Encode, Matte, Node, Refine, Scale, Timeline
+from renderer.graph.nodes import Audio, BackgroundVideo, Composite, Decode, Encode, Matte, Node, Refine, Scale, Timeline
 from renderer.matting.registry import MODELS
 
 MODEL = MODELS["u2netp"]
@@ -36,6 +36,7 @@ def chain(
     background=BackgroundSpec("color", color=(30, 144, 255)),
     image=None,
     image_sha256=None,
+    video=None,
     audio=True,
     out="/clips/out.mp4",
     model=MODEL,
@@ -51,7 +52,7 @@ def chain(
     )
     scale = Scale(matte=matte, width=width, height=height)
     refine = Refine(scale=scale, upsample="bilinear", black=0.0, white=1.0, choke=choke, feather=0.0)
-    composite = Composite(frames=refine, background=background, image=image, image_sha256=image_sha256)
+    composite = Composite(frames=refine, background=background, image=image, image_sha256=image_sha256, video=video)
     sound = Audio(path=path, sha256=sha256, start=start, layout="stereo") if audio else None
     encode = Encode(
         frames=composite,
@@ -102,7 +103,7 @@ def test_key_is_cached_and_hex():
 def test_inputs_are_listed_in_order():
     g = chain()
     assert g["encode"].inputs() == (g["composite"], g["audio"])
-    assert g["composite"].inputs() == (g["refine"],)
+    assert g["composite"].inputs() == (g["refine"], None)
     assert g["refine"].inputs() == (g["scale"],)
     assert g["scale"].inputs() == (g["matte"],)
     assert g["matte"].inputs() == (g["timeline"],)
@@ -114,7 +115,7 @@ def test_inputs_are_listed_in_order():
 
 def test_inputs_class_vars_name_the_input_fields():
     assert Encode.INPUTS == ("frames", "audio")
-    assert Composite.INPUTS == ("frames",)
+    assert Composite.INPUTS == ("frames", "video")
     assert Scale.INPUTS == ("matte",)
     assert Matte.INPUTS == ("timeline",)
     assert Timeline.INPUTS == ("decode",)
@@ -239,6 +240,27 @@ def test_image_path_change_alone_changes_nothing():
     moved = image_chain(image="/other/place/bg-copy.png")
     assert moved["composite"].image == "/other/place/bg-copy.png" != g["composite"].image
     assert changed(keys(g), keys(moved)) == set()
+
+
+CLIP_SHA = "c" * 64
+
+
+def video_chain(path="/clips/bg.mp4", sha256=CLIP_SHA, start=Fraction(0), loop=True, **kwargs):
+    """A graph with a video background (its node under "background")."""
+    clip = BackgroundVideo(
+        path=path, sha256=sha256, start=start, loop=loop, fit="cover", duration=Fraction(3), clip_fps=Fraction(30),
+        clip_size=(1920, 1080), fps=Fraction(25), width=1280, height=720, frames=100,
+    )
+    graph = chain(background=BackgroundSpec("video", fit="cover"), video=clip, **kwargs)
+    return {**graph, "background": clip}
+
+
+def test_a_video_background_is_an_input_of_the_composite_named_by_content():
+    g = video_chain()
+    assert g["composite"].inputs() == (g["refine"], g["background"])
+    assert changed(keys(g), keys(video_chain(path="/elsewhere/copy.mp4"))) == set()
+    for other in (video_chain(sha256="d" * 64), video_chain(start=Fraction(1)), video_chain(loop=False)):
+        assert changed(keys(g), keys(other)) == {"background", "composite", "encode"}
 
 
 def test_adding_an_image_background_spares_matting():
