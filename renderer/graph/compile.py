@@ -12,9 +12,12 @@ from renderer.compose.fade import FadeSpec
 from renderer.compose.grade import GradeSpec
 from renderer.compose.text import TextSpec, default_align, hex_to_rgba
 from renderer.graph.matte import segment_start
-from renderer.graph.nodes import Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Overlay, Refine, Scale, Timeline
+from renderer.compose.reframe import DEAD_ZONE, LOOKAHEAD
+from renderer.graph.nodes import (
+    Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Overlay, Refine, Reframe, Scale, Timeline,
+)
 from renderer.matting.registry import IMAGENET_MEAN, IMAGENET_STD, ModelSpec, custom_spec, get_model
-from renderer.media.frame_size import output_size
+from renderer.media.frame_size import Framing, framing, output_size
 from renderer.project.load import LoadedProject
 from renderer.project.models import ModelSettings, Project
 from renderer.project.timecode import parse_timecode
@@ -168,6 +171,20 @@ def model_spec(loaded: LoadedProject, weights_sha256: str | None) -> ModelSpec:
     )
 
 
+def reframe_node(matte: Matte, framed: Framing, project: Project) -> Reframe:
+    cut = project.model_settings.cut_threshold
+    return Reframe(
+        matte=matte,
+        mode=project.export.reframe or "subject",
+        full=framed.full,
+        axis=framed.axis,
+        window=(framed.width, framed.height)[framed.axis],
+        lookahead=LOOKAHEAD,
+        dead_zone=DEAD_ZONE,
+        cut_threshold=float(cut) if cut is not None else CUT_THRESHOLD_DEFAULT,
+    )
+
+
 def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window | None = None, device: str = "cpu") -> Encode:
     """The graph's output node; its inputs reach back to the source.
 
@@ -181,7 +198,8 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
     end = parse_timecode(project.trim.end) if project.trim.end is not None else info.duration
     end = min(end, info.duration)
     fps = output_fps(project, info.fps)
-    width, height = output_size(project.export.resolution, info.height, info.aspect)
+    framed = framing(project.export.resolution, info.height, info.aspect, project.export.aspect)
+    width, height = (framed.width, framed.height) if framed else output_size(project.export.resolution, info.height, info.aspect)
     settings = project.model_settings
     total = frame_count(end - start, fps)
     first, count = (window.first, window.count) if window else (0, total)
@@ -208,22 +226,25 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         device=device,
     )
     edges = project.matte
+    content = project.export.content
+    framed_matte = matte if framed is None else reframe_node(matte, framed, project)
     frames: Refine | Foreground | Grade | Composite | Overlay | Fade = Refine(
-        scale=Scale(matte=matte, width=width, height=height),
+        scale=Scale(matte=framed_matte, width=width, height=height),
         upsample=edges.refine,
         black=float(edges.black),
         white=float(edges.white),
         choke=float(edges.choke),
         feather=float(edges.feather),
     )
-    if edges.foreground == "estimate":
+    if content == "foreground" or (content == "composite" and edges.foreground == "estimate"):
         frames = Foreground(refine=frames)
     graded = grade_spec(project)
-    if graded is not None:
+    if graded is not None and content != "matte":
         frames = Grade(scale=frames, spec=graded)
     frames = Composite(
         frames=frames,
-        background=background_spec(project),
+        content=content,
+        background=background_spec(project) if content == "composite" else BackgroundSpec("transparent"),
         image=str(loaded.image) if loaded.image else None,
         image_sha256=hashes.image,
         video=background_video(loaded, hashes, fps, (width, height), (first, count)),
@@ -237,7 +258,7 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         Fraction(str(project.fade.fade_out)) if project.fade else Fraction(0),
         duration,
     )
-    if fades.active:
+    if fades.active and content != "foreground":  # a fill is not faded: the matte it goes with carries the fade
         frames = Fade(frames=frames, spec=fades)
     audio = None
     if project.export.audio and info.audio_channels:
@@ -257,7 +278,7 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         width=width,
         height=height,
         fps=fps,
-        alpha=project.background.type == "transparent",
+        alpha=project.background.type == "transparent" and content == "composite",
         tools=tools,
         quality=project.export.quality,
     )

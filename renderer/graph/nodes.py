@@ -124,13 +124,35 @@ class Matte(Node):
 
 
 @dataclass(frozen=True)
+class Reframe(Node):
+    """Where the output's window sits in each frame, when its shape is not the source's (export.aspect).
+
+    The whole picture is scaled to `full` (width, height), in which the window is
+    exactly the output; it slides along `axis` (0: x, 1: y), placed by `mode`
+    (subject: follows the matte's centre of mass; center: fixed). Computed from
+    the masks, after the cache: a new aspect infers nothing.
+    """
+
+    STAGE = "reframe"
+    INPUTS = ("matte",)
+    matte: Matte
+    mode: str  # subject | center
+    full: tuple[int, int]
+    axis: int
+    window: int  # the output's length along the axis: the window's size
+    lookahead: float  # seconds each side the subject's path is fitted over (compose.reframe)
+    dead_zone: float  # of the picture's length along the axis
+    cut_threshold: float  # scene cuts restart the path (1: none detected)
+
+
+@dataclass(frozen=True)
 class Scale(Node):
-    """Frames at the output size (their masks still at the model's)."""
+    """Frames at the output size (their masks still at the model's; cropped to the window when reframed)."""
 
     STAGE = "scale"
     VERSION = 2  # 2: the mask is upsampled by Refine
     INPUTS = ("matte",)
-    matte: Matte
+    matte: Matte | Reframe
     width: int
     height: int
 
@@ -177,6 +199,7 @@ class Composite(Node):
     INPUTS = ("frames", "video")
     UNKEYED = ("image",)
     frames: Refine | Foreground | Grade
+    content: str  # composite | matte (the alpha as grey) | foreground (the subject's colours, opaque)
     background: BackgroundSpec
     image: str | None
     image_sha256: str | None

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from renderer.graph import manifest
 from renderer.graph.matte import MaskNames, segment_of
-from renderer.graph.nodes import BackgroundVideo, Encode, Matte, Node, Timeline
+from renderer.graph.nodes import BackgroundVideo, Composite, Encode, Matte, Node, Reframe, Timeline
 from renderer.graph.timeline import select_frames
 
 
@@ -99,6 +99,10 @@ def make_plan(graph: Encode, cache: Any) -> Plan:
         elif node is graph:
             status = "cached" if current else "stale"
             detail = f"{graph.path}" + (" is up to date" if current else "")
+        elif isinstance(node, Reframe):
+            status, detail = "cheap", f"{node.mode}: a {graph.width}x{graph.height} window of the picture at {node.full[0]}x{node.full[1]}"
+        elif isinstance(node, Composite):
+            status, detail = "cheap", node.content if node.content != "composite" else f"over {node.background.kind}"
         elif isinstance(node, BackgroundVideo):
             status, detail = "cheap", node.path  # decoded on every render, like the source
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from math import ceil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,7 +22,7 @@ from renderer.events import EventSink, ignore
 from renderer.graph.compile import InputHashes, Window, compile_project
 from renderer.graph.execute import evaluate, open_cache
 from renderer.graph.matte import Matted, MatteCounts
-from renderer.graph.nodes import BackgroundVideo, Composite, Encode, Matte, Node, Timeline
+from renderer.graph.nodes import BackgroundVideo, Composite, Encode, Matte, Node, Reframe, Timeline
 from renderer.graph.plan import inference_needed
 from renderer.graph.stages import OutputFrame, RunContext
 from renderer.graph.stages import Scaled as _Scaled
@@ -59,20 +60,21 @@ def stills(
     for index in indices:
         graph, first, _ = _window(loaded, hashes, index, ctx.cache, device, warmup)
         taken = _Taps(graph, index, ctx)
-        last: Any = None
+        found: Any = None
         shown: _Scaled | None = None
         try:
             for frame in evaluate(graph.frames, ctx, taken.tap):
-                last = frame
                 if frame.index == index:
-                    shown = taken.latest
+                    found, shown = frame, taken.latest
+                    break
         finally:
             ctx.pipeline.stop()
-        if last is None or last.index != index:
+        if found is None:
             from renderer.errors import MediaError
 
             raise MediaError(f"{loaded.source}: frame {index} could not be decoded")
-        still = Still(index, Fraction(index) / graph.fps, last.image, first == 0)
+        image = found.image if found.image.ndim == 3 else np.repeat(found.image[..., None], 3, axis=2)  # a matte: grey RGB
+        still = Still(index, Fraction(index) / graph.fps, image, first == 0)
         if layers and shown is not None:
             still.source, still.matte = shown.rgb, shown.mask
         results.append(still)
@@ -104,12 +106,23 @@ def _window(
     From the trim start when every mask up to the still is cached (exact), else
     from `warmup` frames before it.
     """
-    from_start = compile_project(loaded, hashes, Window(0, index + 1), device)
+    end = _window_end(loaded, hashes, index, device)
+    from_start = compile_project(loaded, hashes, Window(0, end), device)
     to_infer, exact, _ = inference_needed(from_start, cache)
     first = 0 if (to_infer == 0 and exact) or index <= warmup else index - warmup
     if first == 0:
         return from_start, 0, to_infer
-    return compile_project(loaded, hashes, Window(first, index - first + 1), device), first, to_infer
+    return compile_project(loaded, hashes, Window(first, end - first), device), first, to_infer
+
+
+def _window_end(loaded: LoadedProject, hashes: InputHashes, index: int, device: str) -> int:
+    """One past the last output frame a still at `index` depends on: itself, or further when a
+    reframe follows the subject (its window's place looks ahead), within the render."""
+    full = compile_project(loaded, hashes, device=device)
+    if not full.has(Reframe) or full.find(Reframe).mode != "subject":
+        return index + 1
+    timeline = full.find(Timeline)
+    return min(timeline.frames, index + 1 + ceil(full.find(Reframe).lookahead * timeline.fps))
 
 
 class _Taps:
@@ -127,7 +140,7 @@ class _Taps:
     """
 
     def __init__(self, graph: Encode, index: int, ctx: RunContext):
-        self.matte = graph.find(Matte)
+        self.matte: Node = graph.find(Reframe) if graph.has(Reframe) else graph.find(Matte)
         self.composite = graph.find(Composite)
         self.ctx = ctx
         self.first = graph.find(Timeline).first
@@ -153,6 +166,7 @@ class _Taps:
                 self.skipped += item.repeats
             else:
                 yield item
+                return  # the still's own frame: later ones (a reframe's lookahead) go no further
             shown += item.repeats
 
     def _background_from_the_still(self, node: BackgroundVideo) -> Iterator[np.ndarray]:

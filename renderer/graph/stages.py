@@ -6,6 +6,7 @@ counters, the event sink) comes in through RunContext.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +22,7 @@ from renderer.compose.text import draw_layer, render_layer
 from renderer.events import EventSink, Progress, ignore
 from renderer.graph.matte import MaskNames, MatteCounts, Matted, matte_frames
 from renderer.graph.nodes import (
-    Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Node, Overlay, Refine, Scale, Timeline,
+    Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Node, Overlay, Refine, Reframe, Scale, Timeline,
 )
 from renderer.graph.prefetch import Pipeline
 from renderer.graph.timeline import SourceEndedEarly, clip_passes, complete_count, select_frames
@@ -107,9 +108,61 @@ def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) ->
     )
 
 
-def scale(node: Scale, matted: Iterator[Matted], ctx: RunContext) -> Iterator[Scaled]:
+def reframe(node: Reframe, matted: Iterator[Matted], ctx: RunContext) -> Iterator[Matted]:
+    """Each frame with its window's offset; `subject` holds LOOKAHEAD seconds of frames to see where the subject goes."""
+    from renderer.compose.reframe import SubjectPath, Window, centre_of_mass
+    from renderer.matting.cuts import CUT_SIZE, cut_signature, is_cut
+
+    window = Window(node.full[node.axis], node.window)
+    if node.mode == "center":
+        for item in matted:
+            item.offset = window.travel // 2
+            yield item
+        return
+    timeline = node.find(Timeline)
+    path = SubjectPath(window, node.lookahead, node.dead_zone)
+    held: deque[Matted] = deque()
+    signature: np.ndarray | None = None
+    index = timeline.first
     for item in matted:
-        yield Scaled(item.frame.rgb(node.width, node.height), item.mask, item.repeats)
+        cut = item.cut
+        if cut is None and node.cut_threshold < 1:  # the matte looked for none (temporal: off): look here
+            current = cut_signature(item.frame.rgb(CUT_SIZE[0], CUT_SIZE[1], downscale=True))
+            cut = is_cut(signature, current, node.cut_threshold)
+            signature = current
+        centre, coverage = centre_of_mass(item.mask, node.axis)
+        path.add(float(index / timeline.fps), centre, coverage, bool(cut))
+        index += item.repeats
+        held.append(item)
+        for offset in path.ready():
+            done = held.popleft()
+            done.offset = offset
+            yield done
+    for offset in path.finish():
+        done = held.popleft()
+        done.offset = offset
+        yield done
+
+
+def scale(node: Scale, matted: Iterator[Matted], ctx: RunContext) -> Iterator[Scaled]:
+    """Frames at the output size; reframed, the window of the picture scaled to `full`, and the mask's same window."""
+    from renderer.compose.resize import crop_plane
+
+    framing = node.matte if isinstance(node.matte, Reframe) else None
+    for item in matted:
+        if framing is None:
+            yield Scaled(item.frame.rgb(node.width, node.height), item.mask, item.repeats)
+            continue
+        full_w, full_h = framing.full
+        offset = item.offset or 0
+        picture = item.frame.rgb(full_w, full_h)
+        if framing.axis == 0:
+            rgb = picture[:, offset : offset + node.width]
+        else:
+            rgb = picture[offset : offset + node.height]
+        length = framing.full[framing.axis]
+        mask = crop_plane(item.mask, framing.axis, offset / length, framing.window / length)
+        yield Scaled(np.ascontiguousarray(rgb), mask, item.repeats)
 
 
 def refine(node: Refine, scaled: Iterator[Scaled], ctx: RunContext) -> Iterator[Scaled]:
@@ -162,7 +215,11 @@ def composite_stage(
     estimated = node.has(Foreground)
     for item in scaled:
         behind = backdrop(item.rgb)  # blur: from the source frame
-        if item.fg is None:
+        if node.content == "matte":
+            out = item.mask
+        elif node.content == "foreground":  # the estimated (and graded) colours, black where there is no subject
+            out = np.where(item.mask[..., None] > 0, item.fg, np.uint8(0))
+        elif item.fg is None:
             out = composite(item.rgb, item.mask, behind)
         elif behind is not None:
             out = composite(item.fg, item.mask, behind)
@@ -232,6 +289,7 @@ STAGES: dict[type[Node], Callable[..., Any]] = {
     Decode: decode,
     Timeline: timeline,
     Matte: matte,
+    Reframe: reframe,
     Scale: scale,
     Refine: refine,
     Foreground: foreground,
