@@ -131,6 +131,22 @@ def test_a_clip_at_another_rate_is_taken_on_the_output_timeline(project, redness
     assert [shown(f) for f in frames] == expected(out_fps, Fraction(out_fps), 8, Fraction(clip_fps), Fraction(start), True)
 
 
+def test_a_held_or_looped_frame_is_converted_once(tmp_path: Path):
+    """A one-frame clip looping (a run per output) and a clip held past its end: one array, not one per output."""
+    from renderer.compose.background import fit_geometry
+    from renderer.graph.timeline import clip_passes
+    from renderer.media.background_video import background_frames
+
+    fit = fit_geometry(160, 96, 80, 48, "cover")
+    still = make_background(tmp_path / "still.mp4", 1)
+    looped = list(background_frames(still, clip_passes(0, 6, Fraction(25), Fraction(0), Fraction(1, 25)), Fraction(25), Fraction(25), fit))
+    assert len(looped) == 6 and all(p is looped[0] for p in looped) and looped[0].shape == (48, 80, 3)
+    assert shown(np.pad(looped[0], ((0, 48), (0, 80), (0, 0)), mode="edge")) == 0
+    short = make_background(tmp_path / "short.mp4", 3)
+    held = list(background_frames(short, clip_passes(0, 8, Fraction(25), Fraction(0), None), Fraction(25), Fraction(25), fit))
+    assert len(held) == 8 and len({id(p) for p in held}) == 3 and all(p is held[2] for p in held[2:])
+
+
 def test_the_clips_audio_is_never_in_the_output(project, redness_model, tmp_path: Path):
     make_background(_media(tmp_path) / "bg.mp4", 25, tone=0.9)
     render(project(body(redness_model)))

@@ -31,15 +31,18 @@ def background_frames(
     its outputs, `1 / fps` apart, shows the clip frame nearest its time, a tie to
     the earlier one: the source's own rule (select_frames). A frame is converted
     once, to the fitted size in the same swscale pass as its colours (full range,
-    BT.709, exact rounding), and a frame shown by several outputs is the same
-    array each time. Outputs past the clip's last frame hold it.
+    BT.709, exact rounding), and a frame shown by several outputs, in one run or
+    (a loop shorter than a frame) in the next, is the same array each time.
+    Outputs past the clip's last frame hold it.
     """
     picture: np.ndarray | None = None
+    converted: int | None = None  # the pts of the frame `picture` shows
     for time, count in runs:
         shown = 0
         with closing(decode_video(path, time)) as frames:
             for frame, repeats in select_frames(frames, time, fps, count, clip_fps):
-                picture = fit.place(frame.rgb(*fit.scaled))
+                if frame.pts != converted:
+                    picture, converted = fit.place(frame.rgb(*fit.scaled)), frame.pts
                 for _ in range(repeats):
                     yield picture
                 shown += repeats
