@@ -91,3 +91,14 @@ def test_the_plan_names_the_content(project, redness_model):
     made = api.compile(project(body(redness_model, "path: out/m.mp4, content: matte")))
     details = {node.stage: node.detail for node in api.plan(made).nodes}
     assert details["composite"] == "matte"
+
+
+@pytest.mark.parametrize(
+    "export",
+    ["path: out/m.mp4, content: matte", "path: out/f.webm, content: foreground", "path: out/v.mp4, aspect: '9:16'"],
+)
+def test_re_renders_are_byte_identical(project, redness_model, tmp_path: Path, export: str):
+    made = api.compile(project(body(redness_model, export, "background: {type: color}\n" if "aspect" in export else "")))
+    first = Path(api.render(made).output).read_bytes()
+    again = api.render(made, force=True)
+    assert not again.skipped and Path(again.output).read_bytes() == first
