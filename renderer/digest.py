@@ -6,8 +6,8 @@ import hashlib
 import json
 from dataclasses import fields, is_dataclass
 from fractions import Fraction
-from pathlib import PurePath
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, Iterable
 
 
 def canonical(value: Any) -> Any:
@@ -40,3 +40,23 @@ def file_sha256(path: PurePath | str, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def files_sha256(entries: Iterable[tuple[str, str]]) -> str:
+    """A folder's sha256 from its (relative name, file sha256) pairs, in any order.
+
+    Names are part of it: a frame renamed, added or taken away changes it, as a changed byte does.
+    """
+    return digest_of(sorted(entries))
+
+
+def folder_sha256(folder: Path) -> str:
+    """files_sha256 over every file under `folder` (names relative to it, with /)."""
+    return files_sha256(
+        (path.relative_to(folder).as_posix(), file_sha256(path)) for path in folder.rglob("*") if path.is_file()
+    )
+
+
+def output_sha256(path: Path) -> str:
+    """What a render's manifest records of its output: a file's sha256, or a folder's (a PNG sequence)."""
+    return folder_sha256(path) if path.is_dir() else file_sha256(path)

@@ -408,7 +408,7 @@ def test_a_render_runs_and_its_output_is_served_with_ranges(studio, project, red
     assert [p["frames_done"] for p in progress][:3] == [1, 2, 3] and progress[0]["frames"] == 25
     assert all(p["fps"] >= 0 for p in progress)
     export = tmp_path / "out" / "o.webm"
-    assert done["output"] == {"exists": True, "path": str(export.resolve())}
+    assert done["output"] == {"exists": True, "path": str(export.resolve()), "playable": True, "frames": 25}
     after = wait_for(client, lambda s: s["plan"]["frames_to_infer"] == 0)  # the masks are cached now
     assert after["plan"]["nodes"][-1]["status"] == "cached"
 

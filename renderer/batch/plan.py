@@ -1,8 +1,8 @@
 """Every row of a batch resolved, validated and compiled before anything renders.
 
 A row that cannot render (a bad value, an export path outside the output
-directory, an output another row also writes or reads) becomes a RowFailed
-with its line in the rows file; the rest become jobs. Jobs that share a source and a
+directory, an output another row also writes or reads, or writes into
+another row's PNG sequence folder) becomes a RowFailed with its line in the rows file; the rest become jobs. Jobs that share a source and a
 model share a matte group: the masks one of them computes serve the others.
 """
 
@@ -112,6 +112,11 @@ def _load_row(template: Path, row: Row, out_dir: Path, rows_file: Path) -> Any:
         raise ProjectError([Problem(None, f"export path {loaded.export} is outside the output directory {out_dir} (see --out-dir)")])
     if loaded.export == out_dir / MANIFEST_NAME:
         raise ProjectError([Problem(None, f"export path {loaded.export} is where the batch manifest goes")])
+    if loaded.export == out_dir and loaded.format == "png":
+        raise ProjectError([Problem(None, (
+            f"export path {loaded.export} is the output directory itself: a PNG sequence needs a folder of its own "
+            "(such as ${name}/frame_%05d.png)"
+        ))])
     return loaded
 
 
@@ -137,21 +142,29 @@ def _group(graph: Encode) -> str:
 
 
 def _split_shared_outputs(jobs: list[Job], rows_file: Path) -> tuple[list[Job], list[RowFailed]]:
-    """Rows that would write the same file all fail: which one was meant is not ours to guess."""
+    """Rows that would write the same file all fail: which one was meant is not ours to guess.
+    So do a row writing into another row's PNG sequence folder and that row: a sequence's folder
+    holds its frames alone."""
     by_output: dict[Path, list[Job]] = defaultdict(list)
     for job in jobs:
         by_output[job.output].append(job)
-    kept: list[Job] = []
-    clashes: list[RowFailed] = []
+    problems: dict[int, list[str]] = defaultdict(list)
     for output, same in by_output.items():
-        if len(same) == 1:
-            kept.extend(same)
-            continue
-        for job in same:
+        for job in same if len(same) > 1 else ():
             others = ", ".join(str(other.row) for other in same if other is not job)
-            message = f"{rows_file}:{job.row}: output {output} is also the output of line {others}"
-            clashes.append(RowFailed(job.row, message, 2, str(output)))
-    kept.sort(key=lambda job: job.row)
+            problems[job.row].append(f"{rows_file}:{job.row}: output {output} is also the output of line {others}")
+    for folder in (job for job in jobs if job.graph.format == "png"):
+        for job in jobs:
+            if job.output != folder.output and job.output.is_relative_to(folder.output):
+                problems[job.row].append(
+                    f"{rows_file}:{job.row}: output {job.output} is inside the PNG sequence folder of line {folder.row}"
+                )
+                problems[folder.row].append(
+                    f"{rows_file}:{folder.row}: output {folder.output} is a PNG sequence's folder that would hold "
+                    f"the output of line {job.row}"
+                )
+    kept = [job for job in jobs if job.row not in problems]
+    clashes = [RowFailed(job.row, problems[job.row][0], 2, str(job.output)) for job in jobs if job.row in problems]
     return kept, clashes
 
 
@@ -174,6 +187,14 @@ def _split_outputs_read_by_others(
             for what, row in readers.get(key, ())
             if row != job.row
         ]
+        if job.graph.format == "png":  # a sequence replaces its whole folder
+            found.extend(
+                f"{rows_file}:{job.row}: output {job.output} (a PNG sequence's folder) would hold {what} of line {other.row}"
+                for other in jobs
+                if other.row != job.row
+                for what, path in inputs[other.row]
+                if path.resolve().is_relative_to(job.output)
+            )
         if found:
             clashes.append(RowFailed(job.row, found[0], 2, str(job.output)))
         else:

@@ -12,7 +12,8 @@ render differs:
   to be shared;
 - a matte group's first row runs first and hands the masks it used to the
   group's other rows (shared_masks.py): the cluster infers each frame once;
-- finished outputs come back as bytes and are written here (delivery.py);
+- finished outputs come back as bytes (a PNG sequence as its files) and are
+  written here (delivery.py), a sequence swapped in whole;
 - a worker or node that dies mid-row makes Ray run the row again, at most
   RETRIES times; a row that fails for a reason of its own is not retried.
 """

@@ -5,7 +5,8 @@ an object reference named by the file's content hash. It copies each file it
 lacks into the node's scratch directory (once per node: tasks on the same node
 find the copy), points the graph at the copies, renders it with `render_job`,
 the function the local batch's workers run, and returns the output's bytes
-with its manifest. The driver writes them (delivery.py).
+(a PNG sequence's files, by name) with its manifest. The driver writes them
+(delivery.py).
 
 Masks go into the node's own mask cache, or into the driver's --cache-dir when
 this node sees the same directory (a shared filesystem). A group's first row
@@ -27,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from renderer.batch.delivery import Output, read_output
 from renderer.batch.plan import Job
 from renderer.batch.run import RenderSettings, render_job
 from renderer.batch.shared_masks import RecordingMaskCache, SharedMasks, seed
@@ -50,8 +52,8 @@ class RowTask:
     record: bool  # a group's first row: return the masks it used
 
 
-# (outcome, output bytes when rendered, warnings), and the masks used when recorded
-RowResult = tuple[tuple[Done | RowFailed, bytes | None, list[str]], SharedMasks | None]
+# (outcome, the output when rendered, warnings), and the masks used when recorded
+RowResult = tuple[tuple[Done | RowFailed, Output | None, list[str]], SharedMasks | None]
 
 
 def render_row(task: RowTask, shared: SharedMasks | None) -> RowResult:
@@ -90,7 +92,7 @@ def render_row(task: RowTask, shared: SharedMasks | None) -> RowResult:
         warnings.extend(found)
         data = None
         if isinstance(outcome, Done):
-            data = output.read_bytes()
+            data = read_output(output)
             if task.max_cache_bytes is not None and outcome.inferred_frames:
                 from renderer.cache.maintenance import prune_after_render
 

@@ -117,13 +117,13 @@ def _run_in_workers(jobs: list[Job], settings: RenderSettings, log: BatchLog, fa
 def _stop(pool: ProcessPoolExecutor, jobs: Iterable[Job]) -> None:
     """Interrupt the workers' renders and wait for them to go.
 
-    Each render removes its partial output as it unwinds; one stopped before it
-    could (the signal landing as the file was being created) leaves it to the
-    sweep here, once its process is gone.
+    Each render removes its partial output (a file, or a PNG sequence's folder)
+    as it unwinds; one stopped before it could (the signal landing as the file
+    was being created) leaves it to the sweep here, once its process is gone.
     """
     import multiprocessing
 
-    from renderer.media.encode import remove_stale_partials
+    from renderer.publish import remove_stale_partials
 
     def end_workers() -> None:
         # Until none is left: the pool can start a worker while it is being stopped.

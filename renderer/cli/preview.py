@@ -83,6 +83,8 @@ def _check_output(output: Path, loaded: Any) -> None:
 
     render_outputs = [("the export file (export.path)", loaded.export), ("the export's manifest", manifest_path(loaded.export))]
     refused = target_problem(output, [*loaded.inputs(), *render_outputs])
+    if refused is None and loaded.format == "png" and output.resolve().is_relative_to(loaded.export):
+        refused = "is inside the export's PNG sequence folder (export.path), which holds the sequence alone"
     if refused is None and output.suffix.lower() not in STILL_FORMATS:
         refused = "is not a .png, .jpg or .jpeg file: a preview is written as one of those"
     if refused is not None:

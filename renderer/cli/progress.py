@@ -76,12 +76,25 @@ class Bar:
 
 def summary(done: Done) -> str:
     if done.skipped:
-        return f"up to date: {done.output} (graph {done.graph_key[:12]}); --force renders it again"
+        return f"up to date: {shown_output(done)} (graph {done.graph_key[:12]}); --force renders it again"
     ran = f" on {', '.join(done.providers)}" if done.providers else ""
     return (
-        f"wrote {done.output}: {done.frames} frames, {done.inferred_frames} inferred{ran}, "
+        f"wrote {shown_output(done)}: {done.frames} frames, {done.inferred_frames} inferred{ran}, "
         f"{done.cached_frames} from cache, {done.reused_frames} reused by dedup, {done.seconds:.1f} s"
     )
+
+
+def shown_output(done: Done) -> str:
+    """The output's path; for a PNG sequence its folder, with its first and last frame and its sound."""
+    from pathlib import Path
+
+    from renderer.outputs import SEQUENCE_AUDIO
+
+    pattern, frames = done.manifest.get("pattern"), done.manifest.get("frames")
+    if not pattern or not frames:
+        return done.output
+    sound = f", {SEQUENCE_AUDIO}" if (Path(done.output) / SEQUENCE_AUDIO).is_file() else ""
+    return f"{done.output}/ ({pattern % 0} to {pattern % (frames - 1)}{sound})"
 
 
 @contextmanager

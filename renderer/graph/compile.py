@@ -281,4 +281,6 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         alpha=project.background.type == "transparent" and content == "composite",
         tools=tools,
         quality=project.export.quality,
+        content=project.export.content,
+        pattern=loaded.pattern,
     )

@@ -91,9 +91,9 @@ def render(
         output: Path = evaluate(graph, ctx)
     finally:
         ctx.pipeline.stop()  # no thread outlives the render, whichever way it ends
-    from renderer.digest import file_sha256
+    from renderer.digest import output_sha256
 
-    record = manifest.build(graph, file_sha256(output), project_sha256)
+    record = manifest.build(graph, output_sha256(output), project_sha256)
     manifest.write(output, record)
     if cache_root is not None and max_cache_bytes is not None and ctx.counts.inferred:
         from renderer.cache.maintenance import prune_after_render

@@ -2,7 +2,9 @@
 
 It names the graph key, the inputs' and the output's sha256 and the versions
 involved. A later render of the same graph finds it and skips the work; it
-carries no timestamps, so it is as reproducible as the output itself.
+carries no timestamps, so it is as reproducible as the output itself. A PNG
+sequence's output is its folder: the sha256 covers every file's name and
+bytes (digest.folder_sha256), and `pattern` records the frames' names.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from renderer.atomic import write_json_atomic
-from renderer.digest import file_sha256
+from renderer import digest
 from renderer.graph.nodes import Encode, Matte
 from renderer.outputs import manifest_path
 
@@ -41,6 +43,7 @@ def build(graph: Encode, output_sha256: str, project_sha256: str) -> dict[str, A
         "width": graph.width,
         "height": graph.height,
         "fps": f"{graph.fps.numerator}/{graph.fps.denominator}",
+        **({"pattern": graph.pattern} if graph.pattern is not None else {}),
     }
 
 
@@ -58,8 +61,8 @@ def up_to_date(graph: Encode) -> dict[str, Any] | None:
     if not isinstance(manifest, dict) or manifest.get("graph_key") != graph.key():
         return None
     try:
-        if file_sha256(output) != manifest.get("output_sha256"):
-            return None  # the file was changed or replaced since
+        if digest.output_sha256(output) != manifest.get("output_sha256"):
+            return None  # the file (or a file of the sequence) was changed or replaced since
     except OSError:
         return None
     return manifest

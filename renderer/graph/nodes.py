@@ -270,7 +270,7 @@ class Audio(Node):
 
 @dataclass(frozen=True)
 class Encode(Node):
-    """The output file. `tools` (vbr, PyAV/FFmpeg versions) are keyed: an upgrade re-renders."""
+    """The output file, or folder (a PNG sequence). `tools` (vbr, PyAV/FFmpeg versions) are keyed: an upgrade re-renders."""
 
     STAGE = "encode"
     INPUTS = ("frames", "audio")
@@ -285,6 +285,8 @@ class Encode(Node):
     alpha: bool
     tools: tuple[tuple[str, str], ...]
     quality: str = "standard"  # encoder preset (export.quality)
+    content: str = "composite"  # export.content: matte frames come as H x W grey
+    pattern: str | None = None  # a PNG sequence's frame names in its folder (`path`), such as frame_%05d.png
 
     @property
     def timeline(self) -> Timeline:

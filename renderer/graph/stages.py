@@ -271,13 +271,13 @@ def audio(node: Audio, ctx: RunContext) -> Iterator[np.ndarray]:
 
 
 def encode(node: Encode, frames: Iterator[OutputFrame], sound: Iterator[np.ndarray] | None, ctx: RunContext) -> Path:
-    from renderer.media.encode import VideoSettings, VideoWriter
+    from renderer.media.encode import VideoSettings, open_writer
 
-    video = VideoSettings(node.format, node.width, node.height, node.fps, node.alpha, node.quality)
+    video = VideoSettings(node.format, node.width, node.height, node.fps, node.alpha, node.quality, node.content)
     layout = node.audio.layout if node.audio else None
     total = node.timeline.frames
     counts = ctx.counts
-    with VideoWriter(Path(node.path), video, sound, layout) as writer:
+    with open_writer(Path(node.path), video, sound, layout, node.pattern) as writer:
         for frame in frames:
             writer.write(frame.image)
             ctx.frames += 1

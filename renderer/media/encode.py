@@ -2,6 +2,8 @@
 
 The file is written to a temporary name beside the target and renamed into
 place only when complete: the target path never holds a half-written file.
+A PNG sequence (a folder) has its own writer, media/sequence.py; `open_writer`
+picks the one a format needs.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import av
 import numpy as np
@@ -21,8 +23,10 @@ from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTr
 from renderer.atomic import current_umask
 from renderer.errors import MediaError
 from renderer.media.audio import RATE
+from renderer.publish import PARTIAL_MARKER, partial_prefix, remove_stale_partials
 
-PARTIAL_MARKER = ".vbr-partial"
+if TYPE_CHECKING:
+    from renderer.media.sequence import SequenceWriter
 
 # Fixed thread counts: x264 records its settings (threads included) in the
 # stream, so letting it follow the core count would change bytes per machine.
@@ -31,12 +35,13 @@ _THREADS = 4
 
 @dataclass(frozen=True)
 class VideoSettings:
-    format: str  # "webm" | "mp4"
+    format: str  # "webm" | "mp4" | "mov" | "png"
     width: int
     height: int
     fps: Fraction
-    alpha: bool
+    alpha: bool  # the frames carry alpha (a transparent composite)
     quality: str = "standard"  # "draft" | "standard" | "high"
+    content: str = "composite"  # "matte": frames are H x W grey (the alpha), written as an opaque grey picture
 
 
 # Encoder settings per export.quality (README: "Quality presets"). VP9 in constant-quality
@@ -51,6 +56,11 @@ X264_PRESETS = {
     "standard": {"crf": "20", "preset": "medium"},
     "high": {"crf": "16", "preset": "slow"},
 }
+# ProRes 4444 (prores_ks) always, its alpha plane lossless (16 bits), at a fixed quantiser
+# (1 is the finest): constant quality, as crf is for the others. prores_ks's rate control is
+# no use with alpha: it multiplies its bit budget by 20 then, so it picks quantiser 1 anyway,
+# 3x slower than asking for it. Measured in the README ("Output formats").
+PRORES_QSCALE = {"draft": 8, "standard": 4, "high": 1}
 
 
 def _video_stream(container: av.container.OutputContainer, video: VideoSettings) -> av.video.stream.VideoStream:
@@ -60,6 +70,12 @@ def _video_stream(container: av.container.OutputContainer, video: VideoSettings)
         stream.options = {"b": "0", "row-mt": "1", "tile-columns": "1", **VP9_PRESETS[video.quality]}
         if video.alpha:
             stream.metadata["alpha_mode"] = "1"
+    elif video.format == "mov":
+        stream = container.add_stream("prores_ks", rate=video.fps)
+        stream.pix_fmt = "yuva444p10le"  # alpha always: opaque when the frames have none
+        stream.options = {"profile": "4444", "alpha_bits": "16"}
+        stream.codec_context.qscale = True
+        stream.codec_context.global_quality = PRORES_QSCALE[video.quality]  # prores_ks takes the quantiser as is
     else:
         stream = container.add_stream("libx264", rate=video.fps)
         stream.pix_fmt = "yuv420p"
@@ -78,12 +94,63 @@ def _video_stream(container: av.container.OutputContainer, video: VideoSettings)
     return stream
 
 
-def _audio_stream(container: av.container.OutputContainer, fmt: str, layout: str) -> av.audio.stream.AudioStream:
-    codec = "libopus" if fmt == "webm" else "aac"
+AUDIO_CODECS = {"webm": ("libopus", 128_000), "mp4": ("aac", 192_000), "mov": ("pcm_s16le", None), "wav": ("pcm_s16le", None)}
+
+
+def audio_stream(container: av.container.OutputContainer, fmt: str, layout: str) -> av.audio.stream.AudioStream:
+    """The audio track a format carries: Opus, AAC, or 16-bit PCM (MOV, and a PNG sequence's WAV)."""
+    codec, bit_rate = AUDIO_CODECS[fmt]
     stream = container.add_stream(codec, rate=RATE, layout=layout)
-    stream.bit_rate = 128_000 if codec == "libopus" else 192_000
+    if bit_rate is not None:
+        stream.bit_rate = bit_rate
     stream.codec_context.flags |= Flags.bitexact
     return stream
+
+
+class AudioFeed:
+    """The render's audio cut to the video: endless planar float32 blocks at RATE in `layout`,
+    handed on as AudioFrames up to a sample count (the length of the video written so far)."""
+
+    def __init__(self, blocks: Iterator[np.ndarray], layout: str):
+        self.blocks = blocks
+        self.layout = layout
+        self.written = 0
+        self._carry: np.ndarray | None = None
+
+    def until(self, frames: int, fps: Fraction) -> Iterator[av.AudioFrame]:
+        """Audio frames up to the end of the first `frames` video frames at `fps`."""
+        target = round(Fraction(frames) / fps * RATE)
+        while self.written < target:
+            block = self._carry if self._carry is not None else next(self.blocks)
+            self._carry = None
+            take = min(block.shape[1], target - self.written)
+            if take < block.shape[1]:
+                self._carry = block[:, take:]
+                block = block[:, :take]
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self.layout)
+            frame.sample_rate = RATE
+            frame.pts = self.written
+            frame.time_base = Fraction(1, RATE)
+            self.written += take
+            yield frame
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    """A frame as RGB(A) for a video encoder: a grey H x W one (a matte) as the RGB picture of the same
+    levels, so it takes exactly the conversion an RGB frame takes (full-range grey -> limited-range Y)."""
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+
+
+def open_writer(
+    target: Path, video: VideoSettings, audio: Iterator[np.ndarray] | None, layout: str | None, pattern: str | None = None
+) -> VideoWriter | SequenceWriter:
+    """The writer for the format: VideoWriter for a file, SequenceWriter for a PNG sequence (a folder)."""
+    if video.format == "png":
+        from renderer.media.sequence import SequenceWriter
+
+        assert pattern is not None, "a PNG sequence needs its frame-name pattern"
+        return SequenceWriter(target, video, pattern, audio, layout)
+    return VideoWriter(target, video, audio, layout)
 
 
 class VideoWriter:
@@ -105,16 +172,14 @@ class VideoWriter:
         self.video = video
         self.layout = layout
         self.frames = 0
-        self._audio_written = 0
-        self._audio_iter = audio
-        self._carry: np.ndarray | None = None
+        self._audio = AudioFeed(audio, layout) if audio is not None and layout else None
 
     def __enter__(self) -> "VideoWriter":
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_partials(self.target)
             fd, name = tempfile.mkstemp(
-                prefix=f".{self.target.name}.{os.getpid()}-", suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
+                prefix=partial_prefix(self.target), suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
             )
         except OSError as exc:
             raise MediaError(f"{self.target}: cannot write here ({exc.strerror or exc})") from None
@@ -128,8 +193,8 @@ class VideoWriter:
             self.container.metadata.clear()
             self.vstream = _video_stream(self.container, self.video)
             self.astream = None
-            if self._audio_iter is not None and self.layout:
-                self.astream = _audio_stream(self.container, self.video.format, self.layout)
+            if self._audio is not None:
+                self.astream = audio_stream(self.container, self.video.format, self._audio.layout)
         except av.error.FFmpegError as exc:
             self._discard()
             raise MediaError(f"{self.target}: cannot start encoding ({exc})") from None
@@ -152,13 +217,14 @@ class VideoWriter:
             self.temp.unlink(missing_ok=True)
 
     def write(self, image: np.ndarray) -> None:
-        """One output frame: H x W x 3 (RGB) or H x W x 4 (straight RGBA) uint8."""
+        """One output frame: H x W x 3 (RGB), H x W x 4 (straight RGBA) or H x W (grey: a matte) uint8."""
         try:
             self._write(image)
         except (av.error.FFmpegError, OSError) as exc:  # OSError: the disk is full, the device went away
-            raise MediaError(f"{self.target}: encoding failed ({_reason(exc)})") from None
+            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
 
     def _write(self, image: np.ndarray) -> None:
+        image = _as_rgb(image)
         layout = "rgba" if image.shape[2] == 4 else "rgb24"
         frame = av.VideoFrame.from_ndarray(image, format=layout)
         frame = frame.reformat(
@@ -169,33 +235,20 @@ class VideoWriter:
             dst_color_range=ColorRange.MPEG,
             threads=1,
         )
+        # ProRes writes the frame's own tags into each frame header (the container's come from the stream).
+        frame.color_primaries, frame.color_trc = ColorPrimaries.BT709, ColorTrc.BT709
         frame.pts = self.frames
         frame.time_base = self.vstream.codec_context.time_base
         self._mux(self.vstream.encode(frame))
         self.frames += 1
         self._pump_audio()
 
-    def _audio_target(self) -> int:
-        return round(Fraction(self.frames) / self.video.fps * RATE)
-
     def _pump_audio(self) -> None:
         """Encode audio up to the end of the video written so far (interleaving)."""
-        if self.astream is None or self._audio_iter is None:
+        if self.astream is None or self._audio is None:
             return
-        target = self._audio_target()
-        while self._audio_written < target:
-            block = self._carry if self._carry is not None else next(self._audio_iter)
-            self._carry = None
-            take = min(block.shape[1], target - self._audio_written)
-            if take < block.shape[1]:
-                self._carry = block[:, take:]
-                block = block[:, :take]
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self.layout)
-            frame.sample_rate = RATE
-            frame.pts = self._audio_written
-            frame.time_base = Fraction(1, RATE)
+        for frame in self._audio.until(self.frames, self.video.fps):
             self._mux(self.astream.encode(frame))
-            self._audio_written += take
 
     def _mux(self, packets: list[av.Packet]) -> None:
         for packet in packets:
@@ -212,7 +265,7 @@ class VideoWriter:
             self.container.close()
             self.container = None
         except (av.error.FFmpegError, OSError) as exc:
-            raise MediaError(f"{self.target}: encoding failed ({_reason(exc)})") from None
+            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
         try:
             os.replace(self.temp, self.target)
         except OSError as exc:
@@ -220,35 +273,8 @@ class VideoWriter:
         return self.target
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-
-
-def remove_stale_partials(target: Path) -> None:
-    """Delete partial outputs for this target left by renders that were killed (SIGKILL, power loss).
-
-    A partial file names the process that writes it; one whose process is gone
-    is garbage. A live render's partial file is never touched.
-    """
-    prefix = f".{target.name}."
-    try:
-        candidates = [p for p in target.parent.iterdir() if p.name.startswith(prefix) and PARTIAL_MARKER in p.name]
-    except OSError:
-        return
-    for path in candidates:
-        pid = path.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 def _container_options(fmt: str) -> dict[str, str]:

@@ -15,7 +15,16 @@ RESOLUTIONS = {"1080p": 1080, "720p": 720, "480p": 480}
 # FFmpeg builds PyAV ships): x264 refuses either side over 16384 ("invalid width x
 # height"); libvpx's VP9 encoder keeps sizes in 16 bits and refuses over 65536. Both
 # take anything down to 2x2, and 4:2:0 needs even sides, which output_size gives.
-ENCODER_MAX_SIDE = {"mp4": ("H.264 (MP4)", 16384), "webm": ("VP9 (WebM)", 65536)}
+# ProRes keeps each side in 16 bits (65535 encodes and reads back, 65536 is refused).
+# PNG stores 31 bits, but FFmpeg checks every picture's size (8 (w + 128) (h + 128)
+# under 2^31): the widest 2-pixel-high frame its PNG encoder writes and decoder reads
+# back is 2064704 (a square stops near 16250 sides, for every format alike).
+ENCODER_MAX_SIDE = {
+    "mp4": ("H.264 (MP4)", 16384),
+    "webm": ("VP9 (WebM)", 65536),
+    "mov": ("ProRes (MOV)", 65535),
+    "png": ("PNG", 2064704),
+}
 
 
 def output_size(resolution: str, height: int, aspect: Fraction) -> tuple[int, int]:

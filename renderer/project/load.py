@@ -15,7 +15,7 @@ import pydantic
 
 from renderer.errors import MediaError, Position, Problem, ProjectError
 from renderer.matting.registry import MODELS
-from renderer.outputs import Named, reserved_name, target_problem
+from renderer.outputs import Named, reserved_name, sequence_layout, target_problem
 from renderer.project.models import ModelSettings, Project
 from renderer.project.rules import cross_field_findings, export_format
 from renderer.project.templating import Declared, declarations, resolve
@@ -46,6 +46,7 @@ class LoadedProject:
     info: SourceInfo | None = None  # the probed source, once checked against it
     background_video: Path | None = None  # background.video
     background_info: SourceInfo | None = None  # the probed background clip, once checked
+    pattern: str | None = None  # a PNG sequence's frame names (frame_%05d.png); `export` is then its folder
 
     def position(self, *path: Any):
         return self.located.value_at(tuple(path))
@@ -192,7 +193,12 @@ def load_project(
     project, located = parse_project(read_text(file), display, values)
     base = file.resolve().parent
     source = (base / project.source).resolve()
-    export = ((export_base or base) / project.export.path).resolve()
+    export = (export_base or base) / project.export.path
+    fmt = export_format(project) or "webm"
+    pattern = None
+    if fmt == "png":  # a PNG sequence: the export is its folder
+        export, pattern = sequence_layout(export)
+    export = export.resolve()
     image = None
     problems: list[Problem] = []
     if not source.is_file():
@@ -224,14 +230,14 @@ def load_project(
             Problem(located.value_at(path), f"model: unknown model '{settings.name}' (available: {', '.join(sorted(MODELS))}; or give model.path)")
         )
     inputs = [*input_files(file.resolve(), source, image, tuple(fonts), model_path, video), *protected]
-    refused = target_problem(export, inputs, with_manifest=True) or reserved_name(export)
+    refused = target_problem(export, inputs, with_manifest=True, folder=fmt == "png") or reserved_name(export)
     if refused is not None:
         problems.append(Problem(located.value_at(("export", "path")), f"export.path {refused}"))
     if problems:
         raise ProjectError(problems)
     loaded = LoadedProject(
-        project, file, located, source, export, export_format(project) or "webm", image, tuple(fonts), model_path,
-        background_video=video,
+        project, file, located, source, export, fmt, image, tuple(fonts), model_path,
+        background_video=video, pattern=pattern,
     )
     if probe_source:
         loaded = check_against_source(loaded)
@@ -337,7 +343,6 @@ def _checked_background_video(loaded: LoadedProject) -> tuple[SourceInfo | None,
             f"background.start {format_seconds(start)} is at or past the end of the clip ({format_seconds(info.duration)})"
         )))
     return info, problems
-
 
 
 def _unseen_text(loaded: LoadedProject, source_fps: Fraction, rendered: Fraction) -> list[Problem]:

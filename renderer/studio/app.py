@@ -9,7 +9,7 @@
     POST /api/values       {"values": {name: text}}: the variables form
     POST /api/row          {"line": N | null}: the row picker
     POST /api/render       start the export;  POST /api/render/cancel  stop it
-    GET  /api/output       the export file (the project's own export path), with Range support
+    GET  /api/output       the export file (the project's own export path), with Range support; not a PNG sequence (a folder)
     GET  /api/events       Server-Sent Events: state, render, warning
 """
 
@@ -228,6 +228,8 @@ def create_app(settings: Settings) -> Starlette:
         path = snapshot.project.loaded.export  # the project's own export path: nothing from the request
         if studio.job is not None and studio.job.running and studio.job.project.loaded.export == path:
             return _error(409, "the export is being rendered")
+        if snapshot.project.loaded.format == "png":
+            return _error(404, f"a PNG sequence is a folder of files, not served here: open {path} in an editor")
         if not path.is_file():
             return _error(404, "not rendered yet")
         kind = VIDEO_TYPES.get(snapshot.project.loaded.format) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"

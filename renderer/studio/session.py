@@ -11,6 +11,7 @@ nothing the output depends on (a comment, a touched file) keeps every frame.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ import numpy as np
 
 from renderer import api
 from renderer.events import Event, WarningEvent
+from renderer.outputs import manifest_path
 from renderer.studio import images
 from renderer.studio.settings import Settings
 
@@ -101,6 +103,26 @@ def describe_variables(declared: dict[str, Any], values: dict[str, str]) -> tupl
 def row_label(values: dict[str, Any], limit: int = 60) -> str:
     text = ", ".join(f"{name}={as_text(value)}" for name, value in values.items()) or "(defaults)"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Exports a browser plays in a <video>; ProRes and PNG sequences are for editors: the page says where they are.
+PLAYABLE = ("webm", "mp4")
+
+
+def output_json(project: api.Project | None) -> dict[str, Any]:
+    """The export on disk: whether it exists, where, whether the page can play it, and its frame count (from its manifest)."""
+    if project is None:
+        return {"exists": False, "path": None, "playable": False, "frames": None}
+    loaded = project.loaded
+    path = loaded.export
+    exists = path.is_dir() if loaded.format == "png" else path.is_file()
+    frames = None
+    if exists:
+        try:
+            frames = json.loads(manifest_path(path).read_text(encoding="utf-8")).get("frames")
+        except (OSError, ValueError, AttributeError):
+            pass  # no manifest (yet), or not ours to read: the count is left out
+    return {"exists": exists, "path": str(path), "playable": loaded.format in PLAYABLE, "frames": frames}
 
 
 def project_json(project: api.Project) -> dict[str, Any]:
@@ -319,7 +341,6 @@ class Session:
         snapshot = self._snapshot
         settings = self.settings
         project = snapshot.project
-        output = project.loaded.export if project is not None else None
         return {
             "version": snapshot.version,
             "file": str(settings.project),
@@ -335,7 +356,7 @@ class Session:
             "plan_errors": list(snapshot.plan_errors),
             "thumbnails": [{"k": k, "index": index} for k, index in enumerate(self.thumbnail_indices())],
             "modes": list(images.MODES),
-            "output": {"exists": output is not None and output.is_file(), "path": None if output is None else str(output)},
+            "output": output_json(project),
         }
 
 

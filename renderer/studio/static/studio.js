@@ -392,13 +392,23 @@
     const tag = `${out.path}:${r.status}:${r.seconds}`;
     panel.hidden = false;
     const encode = state.plan && state.plan.nodes.find((n) => n.stage === "encode");
-    $("output-path").textContent = out.path + (encode && encode.status === "stale" ? " (older than the project: render again)" : "");
+    const stale = encode && encode.status === "stale" ? " (older than the project: render again)" : "";
+    const video = $("output");
+    // Chromium plays neither ProRes nor a PNG sequence: say where the export is and what it holds.
+    video.hidden = !out.playable;
+    $("output-path").textContent = out.playable ? out.path + stale : `${describeExport(out)}${stale}`;
+    if (!out.playable) { video.pause(); return; }
     if (outputShown === tag) return;
     outputShown = tag;
-    const video = $("output");
     video.src = url("/api/output", { v: stamp });
     video.load();
     video.play().catch(() => {});
+  }
+
+  function describeExport(out) {
+    const kind = state.project && state.project.format === "png" ? "PNG sequence" : "ProRes 4444 MOV";
+    const frames = out.frames === null ? "" : `, ${out.frames} frames`;
+    return `written to ${out.path} (${kind}${frames}): open it in your editor`;
   }
 
   async function startRender() {
