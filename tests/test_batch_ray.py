@@ -51,6 +51,8 @@ ROWS = "name,clip,backdrop\nA,,\nB,,media/sea.png\nC,media/b.mp4,\nAB,,\nBA,medi
 BAD_ROWS = "name,clip\nA,\nB,media/missing.mp4\nC,media/b.mp4\n"  # line 3: no such source
 LONG_ROWS = "name,clip\nA,media/long.mp4\nB,media/long.mp4\nC,media/long.mp4\n"  # one group, rows of ~3 s
 DOOMED_ROW = "name,clip\nD,media/long.mp4\n"  # its worker is killed on every try
+SEQUENCE_ROWS = "name\nA\nB\n"  # with SEQUENCE_TEMPLATE: two PNG sequences (folders)
+SEQUENCE_TEMPLATE = TEMPLATE.replace('export: {path: "out/${name}.mp4"}', 'export: {path: "out/${name}", format: png}')
 
 
 def _unavailable() -> str | None:
@@ -100,14 +102,18 @@ def _run(work: Path) -> dict[str, Any]:
 
     make_font(stash / "fonts" / "blocks.ttf", {"A": (100, 0, 900, 700), "B": (100, 0, 500, 700), "C": (100, 0, 900, 300)})
     (stash / "t.yaml").write_text(TEMPLATE, encoding="utf-8")
-    for name, text in (("rows.csv", ROWS), ("bad.csv", BAD_ROWS), ("long.csv", LONG_ROWS), ("doomed.csv", DOOMED_ROW)):
+    (stash / "seq.yaml").write_text(SEQUENCE_TEMPLATE, encoding="utf-8")
+    rows_files = (("rows.csv", ROWS), ("bad.csv", BAD_ROWS), ("long.csv", LONG_ROWS), ("doomed.csv", DOOMED_ROW), ("seq.csv", SEQUENCE_ROWS))
+    for name, text in rows_files:
         (stash / name).write_text(text, encoding="utf-8")
 
     nodes = [work / "node1", work / "node2"]
     caches = {"node1": str(nodes[0] / "cache"), "node2": str(nodes[1] / "cache"), "shared": str(work / "shared")}
 
-    def vbr(name: str, rows: str, *flags: str, cache: str = "driver", into: str | None = None, **extra: Any) -> dict[str, Any]:
-        argv = [sys.executable, "-m", "renderer", "batch", str(project / "t.yaml"), str(project / rows), "--json",
+    def vbr(
+        name: str, rows: str, *flags: str, cache: str = "driver", into: str | None = None, template: str = "t.yaml", **extra: Any
+    ) -> dict[str, Any]:
+        argv = [sys.executable, "-m", "renderer", "batch", str(project / template), str(project / rows), "--json",
                 "--out-dir", str(out / (into or name)), *flags]
         env = {"VBR_CACHE_DIR": str(work / f"cache-{cache}")}
         manifest = str(out / (into or name) / "batch-manifest.json")
@@ -137,6 +143,8 @@ def _run(work: Path) -> dict[str, Any]:
             # No address: a Ray instance of its own, on this machine (its session files in the work dir).
             vbr("ray_local", "rows.csv", "--ray") | {"env": {"VBR_CACHE_DIR": str(work / "cache-driver"), "RAY_TMPDIR": str(work / "rt")}},
             vbr("ray_client", "rows.csv", "--ray", "ray://127.0.0.1:10001"),  # through Ray Client
+            vbr("local_seq", "seq.csv", "-j", "1", cache="local", template="seq.yaml"),
+            vbr("ray_seq", "seq.csv", *ray, template="seq.yaml"),
         ],
     }
     (work / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
@@ -337,6 +345,20 @@ def test_a_cache_dir_the_nodes_share_is_used_by_them(cluster_run):
     assert shared["masks"]["node1"] == before["masks"]["node1"] and shared["masks"]["node2"] == before["masks"]["node2"]
     assert inferred_per_source(shared["events"]) == inferred_per_source(step(cluster_run, "local")["events"])
     assert outputs(cluster_run, "ray_shared") == outputs(cluster_run, "local")
+
+
+def test_png_sequences_come_back_whole_and_byte_identical_to_a_local_batch(cluster_run):
+    """A row's output folder travels as its files and is published whole on the driver."""
+    local, ray = step(cluster_run, "local_seq"), step(cluster_run, "ray_seq")
+    assert local["rc"] == 0 and ray["rc"] == 0, ray["stderr"][-3000:] + ray["ray_logs"]
+    written = outputs(cluster_run, "ray_seq")
+    assert written == outputs(cluster_run, "local_seq")
+    for name in ("A", "B"):
+        frames = [f"out/{name}/frame_{i:05d}.png" for i in range(25)]
+        assert sorted(p for p in written if p.startswith(f"out/{name}/")) == [f"out/{name}/audio.wav", *frames]
+        assert json.loads(written[f"out/{name}.manifest.json"])["pattern"] == "frame_%05d.png"
+    assert batch_manifest(cluster_run, "ray_seq") == batch_manifest(cluster_run, "local_seq")
+    assert not [p for p in written if "vbr-partial" in p]
 
 
 def test_nodes_delete_their_copies_when_the_batch_ends(cluster_run):
