@@ -62,6 +62,21 @@ def pcm(path: Path) -> tuple[str, int, int, int]:
         return ctx.name, ctx.format.name, ctx.sample_rate, ctx.channels, samples
 
 
+def quicktime_times(path: Path) -> list[int]:
+    """The creation and modification times of every movie, track and media header (mvhd, tkhd, mdhd)."""
+    data = path.read_bytes()
+    times = []
+    for atom in (b"mvhd", b"tkhd", b"mdhd"):
+        at = data.find(atom)
+        while at != -1:
+            version = data[at + 4]
+            width = 8 if version == 1 else 4
+            start = at + 8
+            times += [int.from_bytes(data[start : start + width], "big"), int.from_bytes(data[start + width : start + 2 * width], "big")]
+            at = data.find(atom, at + 4)
+    return times
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a folder, by relative name: to show it was left exactly as it was."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -224,6 +239,8 @@ def test_transparent_prores_keeps_the_composites_alpha_and_pcm_audio(project, vb
     assert frames[12][..., 3].max() == 255 and frames[12][..., 3].min() == 0  # subject and background both there
     assert pcm(tmp_path / "out/o.mov") == ("pcm_s16le", "s16", RATE, 2, RATE)  # 25 frames at 25 fps
     assert result.events[-1]["output"] == str(tmp_path / "out/o.mov")
+    times = quicktime_times(tmp_path / "out/o.mov")
+    assert len(times) == 2 * 5 and set(times) == {0}  # movie, 2 tracks, 2 media: no wall-clock time anywhere
 
 
 def test_opaque_prores_has_an_opaque_alpha_plane(project, vbr, redness_model, tmp_path):
