@@ -522,6 +522,27 @@ def test_a_batch_row_writing_into_another_rows_sequence_folder_fails_with_it(pro
     assert sorted(p.name for p in out.iterdir()) == ["C", "C.manifest.json"]
 
 
+def test_a_batch_row_whose_sequence_folder_holds_another_rows_input_fails(project, vbr, redness_model_file, tmp_path):
+    """A frame of an earlier sequence used as another row's backdrop: re-rendering the sequence would replace it."""
+    template = project(TEMPLATE.format(model=redness_model_file).replace(
+        'background: {type: color, color: "${colour}"}', 'background: {type: image, image: "${backdrop}"}'
+    ).replace("vars:\n", "vars:\n  backdrop: {type: path, default: sky.png}\n"), name="t.yaml")
+    make_image(tmp_path / "sky.png", np.full((96, 160, 3), 200, np.uint8))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("name\nA\n", encoding="utf-8")
+    assert vbr("batch", template, rows).code == 0
+    rows.write_text("name,backdrop\nA,\nB,out/A/frame_00003.png\n", encoding="utf-8")
+    before = snapshot(tmp_path / "out/A")
+    result = vbr("batch", template, rows, "--json", "--force")
+    assert result.code == 2
+    errors = {e["row"]: e["message"] for e in result.events if e["event"] == "error"}
+    assert errors == {
+        2: f"{rows}:2: output {tmp_path / 'out/A'} (a PNG sequence's folder) would hold the background image of line 3"
+    }
+    assert snapshot(tmp_path / "out/A") == before  # B rendered over its frame; A was not redone
+    assert len(list((tmp_path / "out/B").glob("*.png"))) == 25
+
+
 @pytest.mark.parametrize("export, playable", [("{path: out/o.mov}", False), ("{path: out/seq, format: png}", False), ("{path: out/o.webm}", True)])
 def test_the_studio_says_where_an_export_it_cannot_play_is(project, vbr, redness_model, tmp_path, export, playable):
     import renderer.api as api
