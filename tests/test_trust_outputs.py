@@ -128,7 +128,6 @@ def test_preview_files_get_the_usual_mode(vbr, full, tmp_path):
 @pytest.mark.parametrize(
     ("export", "message"),
     [
-        ("{path: bg.png, format: mp4}", "export.path is the background image: it would be overwritten"),
         ("{path: font.ttf, format: mp4}", "export.path is the font of text[0]: it would be overwritten"),
         ("{path: model.onnx, format: mp4}", "export.path is the model file (model.path): it would be overwritten"),
         ("{path: bg-link.mp4}", "export.path is the background image: it would be overwritten"),

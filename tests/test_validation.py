@@ -44,7 +44,7 @@ def test_unknown_key_points_at_the_key_and_suggests():
         "p.yaml:5:1: backgrund: unknown key; did you mean 'background'?"
     ]
     assert problems(GOOD.replace("  path:", "  colour: red\n  path:")) == [
-        "p.yaml:4:3: export.colour: unknown key (allowed: audio, format, fps, path, quality, resolution)"
+        "p.yaml:4:3: export.colour: unknown key (allowed: aspect, audio, content, format, fps, path, quality, reframe, resolution)"
     ]
 
 
@@ -78,10 +78,10 @@ def test_background_union_is_narrowed_by_type():
         "p.yaml:5:34: background.radius: -3 must be greater than 0"
     ]
     assert problems(GOOD + "background: {type: plaid}\n") == [
-        "p.yaml:5:20: background.type: 'plaid' is not one of: transparent, color, blur, image"
+        "p.yaml:5:20: background.type: 'plaid' is not one of: transparent, color, blur, image, video"
     ]
     assert problems(GOOD + "background: {color: '#ffffff'}\n") == [
-        "p.yaml:5:13: background: missing 'type' (one of: transparent, color, blur, image)"
+        "p.yaml:5:13: background: missing 'type' (one of: transparent, color, blur, image, video)"
     ]
     assert problems(GOOD + "background: {type: image}\n") == ["p.yaml:5:13: background.image: required key is missing"]
     assert problems(GOOD + "background: {type: color, radius: 3}\n") == [
@@ -124,14 +124,14 @@ def test_alias_bomb_is_refused_quickly():
 
 def test_cross_field_rules():
     assert problems(GOOD.replace("o.webm", "o.mp4")) == [
-        "p.yaml:4:9: a transparent background needs webm: MP4 (H.264) cannot carry alpha; export to .webm or pick a background"
+        "p.yaml:4:9: a transparent background needs alpha, which MP4 (H.264) cannot carry: export to .webm, .mov or a PNG sequence, or pick a background"
     ]
     assert problems(GOOD.replace("o.webm", "o.mp4") + "background: {type: transparent}\n") == [
-        "p.yaml:5:20: a transparent background needs webm: MP4 (H.264) cannot carry alpha; export to .webm or pick a background"
+        "p.yaml:5:20: a transparent background needs alpha, which MP4 (H.264) cannot carry: export to .webm, .mov or a PNG sequence, or pick a background"
     ]
     assert problems(GOOD + "trim: {start: 2, end: '00:01.500'}\n") == ["p.yaml:5:23: trim end must be after trim start"]
-    assert problems(GOOD.replace("o.webm", "o.mov")) == [
-        "p.yaml:4:9: cannot tell the format from '.mov': use .webm or .mp4, or set export.format"
+    assert problems(GOOD.replace("o.webm", "o.avi")) == [
+        "p.yaml:4:9: cannot tell the format from '.avi': use .webm, .mp4, .mov or a .png pattern, or set export.format"
     ]
     assert problems(GOOD.replace("  path: out/o.webm", "  path: out/o.webm\n  format: mp4") + "background: {type: color}\n") == [
         "p.yaml:5:11: format mp4 does not match the extension .webm of export.path"

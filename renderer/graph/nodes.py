@@ -199,10 +199,10 @@ class Composite(Node):
     INPUTS = ("frames", "video")
     UNKEYED = ("image",)
     frames: Refine | Foreground | Grade
-    content: str  # composite | matte (the alpha as grey) | foreground (the subject's colours, opaque)
     background: BackgroundSpec
     image: str | None
     image_sha256: str | None
+    content: str = "composite"  # composite | matte (the alpha as grey) | foreground (the subject's colours, opaque)
     video: BackgroundVideo | None = None  # background.type video: its pictures
 
 
