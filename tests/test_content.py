@@ -102,3 +102,16 @@ def test_re_renders_are_byte_identical(project, redness_model, tmp_path: Path, e
     first = Path(api.render(made).output).read_bytes()
     again = api.render(made, force=True)
     assert not again.skipped and Path(again.output).read_bytes() == first
+
+
+def test_the_manifest_says_what_kind_of_output_it_is(project, redness_model):
+    import json
+
+    done = api.render(api.compile(project(body(redness_model, "path: out/m.mp4, content: matte, aspect: '1:1', reframe: center"))))
+    manifest = json.loads(Path(done.output + ".manifest.json").read_text())
+    assert manifest["export"] == {
+        "format": "mp4", "content": "matte", "alpha": False, "quality": "standard",
+        "background": {"type": "transparent"},
+        "reframe": {"mode": "center", "picture": [160, 96], "axis": "x"},
+    }
+    assert (manifest["width"], manifest["height"]) == (96, 96)

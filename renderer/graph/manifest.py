@@ -15,7 +15,7 @@ from typing import Any
 
 from renderer.atomic import write_json_atomic
 from renderer import digest
-from renderer.graph.nodes import Encode, Matte
+from renderer.graph.nodes import Composite, Encode, Matte, Reframe
 from renderer.outputs import manifest_path
 
 FORMAT = 1
@@ -44,7 +44,30 @@ def build(graph: Encode, output_sha256: str, project_sha256: str) -> dict[str, A
         "height": graph.height,
         "fps": f"{graph.fps.numerator}/{graph.fps.denominator}",
         **({"pattern": graph.pattern} if graph.pattern is not None else {}),
+        "export": export_settings(graph),
     }
+
+
+def export_settings(graph: Encode) -> dict[str, Any]:
+    """What kind of output this is, for a reader who has only the manifest: format, content, alpha,
+    background and its input, and the reframe window."""
+    composite = graph.find(Composite)
+    background: dict[str, Any] = {"type": composite.background.kind}
+    if composite.image_sha256 is not None:
+        background["sha256"] = composite.image_sha256
+    if composite.video is not None:
+        background["sha256"] = composite.video.sha256
+    settings: dict[str, Any] = {
+        "format": graph.format,
+        "content": graph.content,
+        "alpha": graph.alpha,
+        "quality": graph.quality,
+        "background": background,
+    }
+    if graph.has(Reframe):
+        reframe = graph.find(Reframe)
+        settings["reframe"] = {"mode": reframe.mode, "picture": list(reframe.full), "axis": "xy"[reframe.axis]}
+    return settings
 
 
 def write(output: Path, manifest: dict[str, Any]) -> None:

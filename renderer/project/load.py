@@ -266,15 +266,21 @@ def _over_limits(loaded: LoadedProject, info: SourceInfo, rendered: Fraction) ->
 
 def _output_size_problems(loaded: LoadedProject, info: SourceInfo, max_side: int) -> list[Problem]:
     """Output frames the encoder would refuse, found before anything is decoded or inferred."""
-    from renderer.media.frame_size import output_size, size_problem
+    from renderer.media.frame_size import framing, output_size, size_problem
 
-    resolution = loaded.project.export.resolution
-    width, height = output_size(resolution, info.height, info.aspect)
+    export = loaded.project.export
+    resolution = export.resolution
+    framed = framing(resolution, info.height, info.aspect, export.aspect)
+    width, height = (framed.width, framed.height) if framed else output_size(resolution, info.height, info.aspect)
     refused = size_problem(width, height, loaded.format, max_side)
+    if refused is None and framed is not None and max(framed.full) > max_side:
+        # the whole picture is scaled to this size for the window to be the output
+        refused = f"for which the picture is scaled to {framed.full[0]}x{framed.full[1]}, over the limit of {max_side} pixels a side"
     if refused is None:
         return []
+    made = f"{resolution} at aspect {export.aspect}" if framed else resolution
     return [Problem(loaded.position("export", "resolution"), (
-        f"export.resolution: {resolution} makes {width}x{height} frames of this {info.width}x{info.height} source, "
+        f"export.resolution: {made} makes {width}x{height} frames of this {info.width}x{info.height} source, "
         f"{refused}: choose a lower resolution"
     ))]
 
