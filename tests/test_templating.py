@@ -514,8 +514,8 @@ def test_resolved_values_get_the_normal_schema_errors_at_the_template_position()
     # an empty string through partial interpolation
     assert problems(with_text('"${n}"', n="{type: string}"), n="") == ["t.yaml:8:11: text[0].text: '' should be non-empty"]
     # the resolved export path decides the format
-    assert problems(SPEC.replace("out/${name}.mp4", "out/${name}"), name="Ada.mov") == [
-        "t.yaml:13:16: cannot tell the format from '.mov': use .webm or .mp4, or set export.format"
+    assert problems(SPEC.replace("out/${name}.mp4", "out/${name}"), name="Ada.avi") == [
+        "t.yaml:13:16: cannot tell the format from '.avi': use .webm, .mp4, .mov or a .png pattern, or set export.format"
     ]
     # the style enum is text, so it fits wherever a string is expected
     project, _ = resolved(SPEC.replace('"${name}"\n', '"${style}"\n'), name="Ada", style="light")

@@ -134,7 +134,7 @@ export: {path: out/o.mp4, fps: null, resolution: null}
     assert lines(result) == [
         f"{path}:{at(text, 'null')}: version: {required} (expected 1)",
         f"{path}:{at(text, '~')}: trim.start: {required} (expected a number or a string)",
-        f"{path}:{at(text, 'null', 'type: ')}: background.type: {required} (expected one of: transparent, color, blur, image)",
+        f"{path}:{at(text, 'null', 'type: ')}: background.type: {required} (expected one of: transparent, color, blur, image, video)",
         f"{path}:{at(text, 'null', 'size: ')}: text[0].size: {required} (expected a number)",
         f"{path}:{at(text, ' }', 'y:')}: text[0].position.y: {required} (expected a number)",  # `y:` with nothing after it
         f"{path}:{at(text, 'null', 'mean: [')}: model.mean[0]: {required} (expected a number)",
