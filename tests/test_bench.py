@@ -22,6 +22,13 @@ def test_quick_benchmark_reports_every_ratio(tmp_path: Path):
     # Ratios come from unrounded seconds: equal to the printed ones up to rounding.
     assert results["cold_over_warm"] == pytest.approx(results["cold_seconds"] / results["warm_seconds"], rel=0.02)
     assert results["warm_over_floor"] == pytest.approx(results["warm_seconds"] / results["codec_floor_seconds"], rel=0.02)
+    assert results["video_bg_over_color"] == pytest.approx(
+        results["warm_720p_video_bg_seconds"] / results["warm_720p_color_bg_seconds"], rel=0.02
+    )
+    assert results["video_bg_over_floor"] == pytest.approx(
+        results["warm_720p_video_bg_seconds"] / results["codec_floor_720p_seconds"], rel=0.02
+    )
+    assert results["video_bg_clip_alone_seconds"] > 0
 
 
 def test_the_looped_clip_is_ten_times_as_long_and_plays(tmp_path: Path):

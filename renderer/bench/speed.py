@@ -4,6 +4,8 @@ On the sample clip (its first 3 s, dedup off, MP4 at 480p, a colour
 background): a cold render with an empty cache, a warm render with only the
 background colour changed, and the codec floor (decoding the same frames and
 encoding them with the same settings and the same threads, nothing else).
+Warm 720p renders time the matte stages after the cache, and a video
+background (the sample behind itself) against a colour.
 Peak memory is measured in child processes, each a cold render with default
 settings: of the clip, and of a clip ten times as long (the sample looped by
 remuxing, no re-encode). Ratios are what matter: absolute seconds depend on
@@ -28,7 +30,7 @@ PROJECT = """version: 1
 source: {source}
 model: {{name: u2netp, dedup_threshold: 0{temporal}}}
 trim: {{start: 0, end: {seconds}}}
-background: {{type: color, color: "{color}"}}
+background: {background}
 export: {{path: {output}, resolution: {resolution}}}
 {matte}"""
 
@@ -40,10 +42,18 @@ MATTE_STAGES = {
 }
 
 
-def project_text(source: Path, seconds: float, color: str, output: Path, resolution: str = "480p", stages: str = "defaults") -> str:
+# A video background for the warm 720p renders: the sample behind itself, from 3 s, so it loops once.
+VIDEO_BACKGROUND = "{{type: video, video: {source}, start: 3}}"
+
+
+def project_text(
+    source: Path, seconds: float, color: str, output: Path, resolution: str = "480p", stages: str = "defaults",
+    background: str | None = None,
+) -> str:
     temporal, matte = MATTE_STAGES[stages]
     return PROJECT.format(
-        source=source, seconds=seconds, color=color, output=output, resolution=resolution, temporal=temporal, matte=matte
+        source=source, seconds=seconds, output=output, resolution=resolution, temporal=temporal, matte=matte,
+        background=background or f'{{type: color, color: "{color}"}}',
     )
 
 
@@ -122,6 +132,7 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         warm, warm_done = _render(project, cache)
         floor = _codec_floor(graph)
         matte_stages = _matte_stage_cost(project, cache, source, seconds, output)
+        backgrounds = _video_background_cost(project, cache, source, seconds, output)
         short_rss = _peak_rss_mb(work / "short", source, seconds)
         long_rss = _peak_rss_mb(work / "long", _looped(source, seconds * LONG_FACTOR, work / "looped.mp4"), seconds * LONG_FACTOR)
     expected_cold = cold_done.inferred_frames * inference / 1000 + floor
@@ -141,6 +152,7 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         "peak_rss_mb_long": round(long_rss, 1),
         "rss_long_over_short": round(long_rss / short_rss, 2),
         **matte_stages,
+        **backgrounds,
     }
 
 
@@ -164,6 +176,44 @@ def _matte_stage_cost(project: Path, cache: Path, source: Path, seconds: float, 
         "matte_defaults_over_plain": round(times["defaults"] / times["plain"], 2),
         "matte_all_over_plain": round(times["all"] / times["plain"], 2),
     }
+
+
+def _video_background_cost(project: Path, cache: Path, source: Path, seconds: float, output: Path) -> dict[str, Any]:
+    """Warm 720p renders over a colour and over a video (decoded and fitted in its own thread), alternating, the faster of two kept."""
+    kinds = {"color": None, "video": VIDEO_BACKGROUND.format(source=source)}
+    times: dict[str, float] = {}
+    for _ in range(2):
+        for kind, background in kinds.items():
+            project.write_text(project_text(source, seconds, "#c03030", output, "720p", background=background), encoding="utf-8")
+            took, done = _render(project, cache)
+            assert done.inferred_frames == 0, "a background must not change the masks"
+            times[kind] = min(took, times.get(kind, took))
+    import renderer.api as api
+
+    graph = api.compile(project, options=api.Options(cache_dir=cache)).graph
+    clip = _clip_alone(graph)
+    # The source's frames are as busy as a picture over a moving clip: their codec floor at 720p is
+    # the fair floor here (x264 spends far more on a moving picture than on a flat colour).
+    floor = _codec_floor(graph)
+    return {
+        "warm_720p_color_bg_seconds": round(times["color"], 3),
+        "warm_720p_video_bg_seconds": round(times["video"], 3),
+        "video_bg_over_color": round(times["video"] / times["color"], 2),
+        "video_bg_clip_alone_seconds": round(clip, 3),
+        "codec_floor_720p_seconds": round(floor, 3),
+        "video_bg_over_floor": round(times["video"] / floor, 2),
+    }
+
+
+def _clip_alone(graph: Any) -> float:
+    """The video background's own work (decoding, seeking to loop, fitting), alone: its share of a render's CPU."""
+    from renderer.graph.nodes import BackgroundVideo
+    from renderer.graph.stages import RunContext, background_video
+
+    began = time.perf_counter()
+    for _ in background_video(graph.find(BackgroundVideo), RunContext()):
+        pass
+    return time.perf_counter() - began
 
 
 LONG_FACTOR = 10
