@@ -139,3 +139,14 @@ def test_reframe_without_an_aspect_is_a_located_error(project, redness_model):
     with pytest.raises(ProjectError) as bad:
         api.compile(project(body(redness_model, "path: out/x.mp4, reframe: subject")))
     assert "project.yaml:5:" in str(bad.value) and "export.reframe has no effect without export.aspect" in str(bad.value)
+
+
+def test_with_temporal_off_a_cut_threshold_still_steers_the_reframe(project, redness_model):
+    from renderer.errors import ProjectError
+
+    follows = "version: 1\nsource: media/clip.mp4\nmodel: {name: %s, temporal: off, cut_threshold: 0.5}\nbackground: {type: color}\nexport: {%s}\n"
+    made = api.compile(project(follows % (redness_model, "path: out/x.mp4, aspect: '9:16'")))
+    assert made.graph.find(Reframe).cut_threshold == 0.5
+    with pytest.raises(ProjectError) as bad:
+        api.compile(project(follows % (redness_model, "path: out/x.mp4"), name="plain.yaml"))
+    assert "model.cut_threshold has no effect with temporal: off" in str(bad.value)

@@ -144,8 +144,9 @@ def _temporal_findings(project: Project) -> list[Finding]:
     settings = project.model_settings
     if settings.temporal != "off":
         return []
+    follows = project.export.aspect != "original" and project.export.reframe != "center"  # its cuts restart the reframe
     return [
         (("model", key), f"model.{key} has no effect with temporal: off (remove it, or pick adaptive or ema)")
         for key in ("ema_alpha", "cut_threshold")
-        if getattr(settings, key) is not None
+        if getattr(settings, key) is not None and not (key == "cut_threshold" and follows)
     ]
