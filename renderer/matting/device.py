@@ -40,9 +40,23 @@ def resolve_device(choice: str, available: list[str] | None = None) -> str:
     if PROVIDERS[choice] not in available:
         raise UsageError(
             f"vbr: --device {choice}: this onnxruntime has no {PROVIDERS[choice]} "
-            f"(it has {', '.join(available)}); {_INSTALL_HINT.get(choice, '')}".rstrip("; ")
+            f"(it has {', '.join(available)}); {install_hint(choice)}".rstrip("; ")
         )
     return choice
+
+
+def install_hint(device: str) -> str:
+    """What to install for a device; for CUDA, also the usual trap of both onnxruntime packages at once."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if device == "cuda":
+        try:
+            version("onnxruntime"), version("onnxruntime-gpu")
+        except PackageNotFoundError:
+            pass
+        else:  # both write the same `onnxruntime` module; the CPU one's files won
+            return "both onnxruntime and onnxruntime-gpu are installed: pip uninstall -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu"
+    return _INSTALL_HINT.get(device, "")
 
 
 def provider_options(device: str) -> list[str]:

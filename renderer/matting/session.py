@@ -23,7 +23,8 @@ def usable_cores() -> int:
 class Matter:
     """Runs a registered model on RGB frames at the model's input size."""
 
-    def __init__(self, spec: ModelSpec, threads: int | None = None, device: str = "cpu"):
+    def __init__(self, spec: ModelSpec, threads: int | None = None, device: str = "cpu", batch: int = 1):
+        """`batch` > 1: the session takes that many frames at once (`many`); the model's batch dimension is freed."""
         import onnxruntime as ort  # heavy: imported only when a render needs it
 
         self.spec = spec
@@ -37,6 +38,12 @@ class Matter:
         options.enable_mem_pattern = False
         options.log_severity_level = 3
         weights = load_weights(spec)
+        if batch > 1:
+            from renderer.matting.batching import with_batch_dimension
+
+            weights = with_batch_dimension(weights)
+        self.batch = batch
+        self.device = device
         try:
             self.session = ort.InferenceSession(weights, sess_options=options, providers=provider_options(device))
         except Exception as exc:  # onnxruntime raises its own untyped errors
@@ -48,6 +55,29 @@ class Matter:
         """H x W x 3 uint8 at the model's size -> H x W uint8 mask."""
         (matte,) = self.session.run([self.output_name], {self.input_name: to_tensor(rgb, self.spec)})
         return to_mask(matte, self.spec)
+
+    def many(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """Masks for up to `batch` frames, in one run of the model.
+
+        The frames go to the device as one contiguous tensor and the matte comes
+        back as one (I/O binding on a GPU: no other outputs are computed or copied).
+        """
+        if not 0 < len(frames) <= self.batch:
+            raise ValueError(f"{len(frames)} frames for a session of batch {self.batch}")
+        tensor = np.concatenate([to_tensor(rgb, self.spec) for rgb in frames])
+        if self.device == "cpu":
+            (matte,) = self.session.run([self.output_name], {self.input_name: tensor})
+        else:
+            binding = self.session.io_binding()
+            binding.bind_cpu_input(self.input_name, tensor)
+            binding.bind_output(self.output_name, DEVICE_MEMORY.get(self.device, "cpu"))
+            self.session.run_with_iobinding(binding)
+            (matte,) = binding.copy_outputs_to_cpu()
+        return [to_mask(matte[i : i + 1], self.spec) for i in range(len(frames))]
+
+
+# Where a provider's outputs can stay for I/O binding (onnxruntime's device names).
+DEVICE_MEMORY = {"cuda": "cuda", "directml": "dml"}
 
 
 def check_signature(spec: ModelSpec, session) -> tuple[str, str]:
