@@ -67,3 +67,18 @@ def test_asking_for_cuda_without_it_says_what_to_install():
         resolve_device("cuda", ["CPUExecutionProvider"])
     assert "--device cuda: this onnxruntime has no CUDAExecutionProvider" in str(missing.value)
     assert "onnxruntime-gpu" in str(missing.value)
+
+
+def test_the_gpu_benchmark_measures_a_gpu_or_says_its_figures_are_pending(tmp_path: Path):
+    import json
+
+    from renderer.bench import gpu
+
+    out = tmp_path / "gpu.json"
+    assert gpu.main(["--quick", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    if "best_batch" not in results:  # no CUDA here (CI): nothing measured, and it says so
+        assert results == {"gpu": "none: no CUDAExecutionProvider in this onnxruntime; figures pending (install vbr[gpu] on a GPU machine)"}
+        return
+    assert all(results[f"batch_{size}_equals_single"] for size in gpu.BATCHES[1:])  # batching never changes a mask
+    assert results["best_batch"] in gpu.BATCHES and results["gpu_over_codec_floor"] > 0

@@ -1,4 +1,4 @@
-"""`python -m renderer.bench [speed] [--quick] [--json FILE]`, or `... quality ...`, or `... batch ...`.
+"""`python -m renderer.bench [speed] [--quick] [--json FILE]`, or `... quality ...`, `... batch ...`, `... gpu ...`.
 
 No subcommand is the speed benchmark, as before there were two.
 """
@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from renderer.bench import batch
 
         return batch.main(argv[1:])
+    if argv[:1] == ["gpu"]:
+        from renderer.bench import gpu
+
+        return gpu.main(argv[1:])
     from renderer.bench import speed
 
     return speed.main(argv[1:] if argv[:1] == ["speed"] else argv)
