@@ -38,3 +38,20 @@ def test_the_looped_clip_is_ten_times_as_long_and_plays(tmp_path: Path):
     source, long = probe(bench.SAMPLE), probe(looped)
     assert long.duration >= 2.0 and long.duration >= 2 * source.duration * 0.99
     assert (long.width, long.height, long.fps) == (source.width, source.height, source.fps)
+
+
+def test_quick_long_render_reports_memory_at_every_mark(tmp_path: Path):
+    from renderer.bench import long
+
+    out = tmp_path / "long.json"
+    assert long.main(["--quick", "--work", str(tmp_path / "work"), "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert [p.name for p in (tmp_path / "work").iterdir()] == ["source-320x180-30fps-2s-v1.mp4"]  # kept; renders and caches not
+    for fmt in ("mp4", "webm"):
+        assert results[f"{fmt}_frames"] == 60 and results[f"{fmt}_inferred_frames"] > 0  # a cold render: the model ran
+        assert results[f"{fmt}_fps"] == pytest.approx(60 / results[f"{fmt}_seconds"], rel=0.1)
+        marks = [results[f"{fmt}_rss_mb_at_{mark}"] for mark in (10, 50, 90)]
+        assert all(0 < rss <= results[f"{fmt}_peak_rss_mb"] for rss in marks)
+        assert results[f"{fmt}_growth_10_to_90_percent"] == pytest.approx(100 * (marks[2] - marks[0]) / marks[0], abs=0.1)
+        assert results[f"{fmt}_peak_under_1gb"] == (results[f"{fmt}_peak_rss_mb"] < 1000)
+        assert results[f"{fmt}_output_mb"] > 0

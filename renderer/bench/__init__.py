@@ -1,4 +1,4 @@
-"""`python -m renderer.bench [speed | quality | batch]`: render speed against the codec floor, matte quality, batches on Ray."""
+"""`python -m renderer.bench [speed | quality | batch | long]`: render speed against the codec floor, matte quality, batches on Ray, a long render's memory."""
 
 from __future__ import annotations
 

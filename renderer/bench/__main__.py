@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
         from renderer.bench import quality
 
         return quality.main(argv[1:])
+    if argv[:1] == ["long"]:
+        from renderer.bench import long
+
+        return long.main(argv[1:])
     if argv[:1] == ["batch"]:
         from renderer.bench import batch
 
