@@ -224,6 +224,7 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         dedup_threshold=settings.dedup_threshold,
         runtime=dict(tools)["onnxruntime"],
         device=device,
+        keyframes=settings.keyframes,
     )
     edges = project.matte
     content = project.export.content

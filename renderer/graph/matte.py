@@ -10,6 +10,17 @@ narrowed trim finds the very masks an earlier render stored.
 A reference frame's raw mask comes from memory, else the cache, else the
 model; the temporal filter then runs over the frames that reach the output,
 reset wherever a scene cut is detected between two of them.
+
+With model.keyframes N > 1, only some reference frames are inferred: the
+first of a segment, one after a scene cut (between it and the reference before
+it), and every N-th reference after the last keyframe. The references between
+take the last keyframe's raw mask, carried by the motion from the keyframe to
+them (matting/motion.py), and frames deduplicated onto a carried reference
+reuse its carried mask. Like dedup, these decisions run from the segment start
+and do not depend on trim or frame rate; they are cached per segment beside the
+dedup chain (keyed by N). The cache holds only inferred masks, so changing N
+reuses every keyframe mask already stored, and a re-render carries again from
+them (a few milliseconds a frame).
 """
 
 from __future__ import annotations
@@ -22,10 +33,15 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from renderer.digest import digest_of
-from renderer.matting.cuts import CUT_SIZE, cut_signature, is_cut
+from renderer.matting.cuts import CUT_SIZE, DEFAULT_CUT_THRESHOLD, cut_signature, is_cut
+from renderer.matting import motion
 from renderer.matting.temporal import Smoother, changed_fraction
 
 SEGMENT = Fraction(2)  # seconds of source per dedup segment
+# A reference frame after a scene cut is always a keyframe: carrying a mask across a
+# cut cannot work. A fixed sensitivity (the temporal filter's default), so keyframe
+# decisions do not change with the filter's settings.
+KEY_CUT_THRESHOLD = DEFAULT_CUT_THRESHOLD
 
 # What a raw mask depends on besides the model and the frame: how the frame
 # becomes the model's input (swscale Lanczos scaling from BT.709 full-range RGB).
@@ -45,11 +61,12 @@ def segment_start(time: Fraction) -> Fraction:
 
 @dataclass(frozen=True)
 class MaskNames:
-    """Cache keys for one source under one model and dedup threshold."""
+    """Cache keys for one source under one model, dedup threshold and keyframe interval."""
 
     source_sha256: str
     model: dict[str, Any]
     threshold: float
+    keyframes: int = 1
 
     def mask(self, pts: int) -> str:
         return digest_of(["mask", self.source_sha256, self.model, PREPROCESS, pts])
@@ -57,12 +74,20 @@ class MaskNames:
     def chain(self, segment: int) -> str:
         return digest_of(["dedup-chain", self.source_sha256, self.model["input_size"], PREPROCESS, self.threshold, str(SEGMENT), segment])
 
+    def keys(self, segment: int) -> str:
+        """A segment's keyframe decisions: reference pts -> pts of the keyframe whose mask it uses."""
+        return digest_of([
+            "keyframes", self.source_sha256, self.model["input_size"], PREPROCESS, self.threshold, self.keyframes,
+            KEY_CUT_THRESHOLD, str(SEGMENT), segment,
+        ])
+
 
 @dataclass
 class MatteCounts:
     inferred: int = 0
     cached: int = 0
     reused: int = 0
+    carried: int = 0  # references whose mask was carried from a keyframe (model.keyframes)
 
 
 @dataclass
@@ -77,7 +102,7 @@ class Matted:
 class _Segment:
     """Dedup state within one source segment."""
 
-    def __init__(self, index: int, known: dict[int, int]):
+    def __init__(self, index: int, known: dict[int, int], known_keys: dict[int, int]):
         self.index = index
         self.known = known  # decisions read from the cache (a prefix of the segment)
         self.decided: dict[int, int] = {}
@@ -85,6 +110,14 @@ class _Segment:
         self.ref_frame: Any = None
         self.ref_thumb: np.ndarray | None = None
         self.ref_mask: np.ndarray | None = None
+        # Keyframes (model.keyframes > 1): reference pts -> its keyframe's pts.
+        self.known_keys = known_keys
+        self.decided_keys: dict[int, int] = {}
+        self.ref_key: int | None = None  # the current reference's keyframe
+        self.since_key = 0  # references since the last keyframe
+        self.key_frame: Any = None
+        self.key_luma: np.ndarray | None = None
+        self.key_mask: np.ndarray | None = None
 
 
 def matte_frames(
@@ -101,6 +134,7 @@ def matte_frames(
     """(frame, repeats) for every source frame from a segment start -> smoothed masks of shown frames."""
     width, height = input_size
     threshold = names.threshold
+    keyframes = names.keyframes
     segment: _Segment | None = None
     mode, alpha, cut_threshold = temporal
     smoother = Smoother(mode, alpha)
@@ -110,9 +144,42 @@ def matte_frames(
     def thumb(frame: Any) -> np.ndarray:  # what dedup compares: area-averaged, so noise counts little
         return frame.rgb(width, height, downscale=True)
 
+    def signature_of(frame: Any) -> np.ndarray:
+        return cut_signature(frame.rgb(CUT_SIZE[0], CUT_SIZE[1], downscale=True))
+
+    def motion_luma(frame: Any) -> np.ndarray:  # what motion is found on: a fraction of the model's size
+        return motion.luma(frame.rgb(max(1, width // motion.SCALE), max(1, height // motion.SCALE), downscale=True))
+
+    def raw_mask(pts: int, frame: Any) -> np.ndarray:
+        """The model's mask of a frame that needs its own: from the cache, else inferred (the only place)."""
+        mask = cache.get(names.mask(pts)) if cache is not None else None
+        if mask is not None:
+            counts.cached += 1
+            return mask
+        mask = infer(frame.rgb(width, height))
+        counts.inferred += 1
+        if cache is not None:
+            cache.put(names.mask(pts), mask)
+        return mask
+
+    def keyframe_of(seg: _Segment, frame: Any, previous_ref: Any) -> int:
+        """The keyframe a new reference frame takes its mask from (itself when it is one)."""
+        key = seg.known_keys.get(frame.pts)
+        if key is None:
+            if seg.ref_key is None or seg.since_key + 1 >= keyframes:
+                key = frame.pts
+            else:
+                key = frame.pts if is_cut(signature_of(previous_ref), signature_of(frame), KEY_CUT_THRESHOLD) else seg.ref_key
+            seg.decided_keys[frame.pts] = key
+        return key
+
     def close(seg: _Segment | None) -> None:
-        if seg is not None and cache is not None and threshold > 0 and len(seg.decided) > len(seg.known):
+        if seg is None or cache is None:
+            return
+        if threshold > 0 and len(seg.decided) > len(seg.known):
             cache.put_chain(names.chain(seg.index), {**seg.known, **seg.decided})
+        if keyframes > 1 and seg.decided_keys:
+            cache.put_chain(names.keys(seg.index), {**seg.known_keys, **seg.decided_keys})
 
     for frame, repeats in annotated:
         if frame.time < first_time:
@@ -121,7 +188,8 @@ def matte_frames(
         if segment is None or index != segment.index:
             close(segment)
             known = (cache.get_chain(names.chain(index)) if cache is not None and threshold > 0 else None) or {}
-            segment = _Segment(index, known)
+            known_keys = (cache.get_chain(names.keys(index)) if cache is not None and keyframes > 1 else None) or {}
+            segment = _Segment(index, known, known_keys)
         seg = segment
 
         # Which frame's mask does this frame use?
@@ -138,6 +206,12 @@ def matte_frames(
                 ref = frame.pts
             seg.decided[frame.pts] = ref
         if ref == frame.pts:
+            if keyframes > 1:  # and is its mask inferred, or carried from a keyframe?
+                key = keyframe_of(seg, frame, seg.ref_frame)
+                seg.since_key = 0 if key == frame.pts else seg.since_key + 1
+                if key == frame.pts:
+                    seg.key_frame, seg.key_luma, seg.key_mask = frame, None, None
+                seg.ref_key = key
             seg.ref_pts, seg.ref_frame, seg.ref_thumb, seg.ref_mask = frame.pts, frame, own_thumb, None
 
         if repeats == 0:
@@ -145,17 +219,19 @@ def matte_frames(
         if ref != frame.pts:
             counts.reused += 1
         if seg.ref_mask is None:
-            seg.ref_mask = cache.get(names.mask(ref)) if cache is not None else None
-            if seg.ref_mask is not None:
-                counts.cached += 1
+            if keyframes == 1 or seg.ref_key == seg.ref_pts:
+                seg.ref_mask = raw_mask(seg.ref_pts, seg.ref_frame)
+                seg.key_mask = seg.ref_mask
             else:
-                seg.ref_mask = infer(seg.ref_frame.rgb(width, height))
-                counts.inferred += 1
-                if cache is not None:
-                    cache.put(names.mask(ref), seg.ref_mask)
+                if seg.key_mask is None:
+                    seg.key_mask = raw_mask(seg.ref_key, seg.key_frame)
+                if seg.key_luma is None:
+                    seg.key_luma = motion_luma(seg.key_frame)
+                seg.ref_mask = motion.carry_mask(seg.key_mask, motion.block_motion(seg.key_luma, motion_luma(seg.ref_frame)))
+                counts.carried += 1
         cut = False
         if detect_cuts:  # taken before the frame is handed on: each frame is converted in one thread
-            current = cut_signature(frame.rgb(CUT_SIZE[0], CUT_SIZE[1], downscale=True))
+            current = signature_of(frame)
             cut = is_cut(signature, current, cut_threshold)
             signature = current
         yield Matted(frame, repeats, smoother.step(seg.ref_mask, cut), cut if detect_cuts else None)

@@ -114,9 +114,13 @@ class Matte(Node):
     dedup_threshold: float
     runtime: str  # onnxruntime version: part of what a mask depends on
     device: str = "cpu"  # execution provider family (cpu, cuda, coreml, directml): so is this
+    keyframes: int = 1  # infer every N-th reference frame, carry the mask by motion between (graph.matte)
 
     def params(self) -> dict[str, Any]:
-        return {**super().params(), "model": self.model.identity()}
+        params = {**super().params(), "model": self.model.identity()}
+        if self.keyframes == 1:  # every frame inferred, as before the setting existed: the same key
+            del params["keyframes"]
+        return params
 
     def model_identity(self) -> dict[str, Any]:
         """What a raw mask depends on besides the frame: the cache's view of the model."""

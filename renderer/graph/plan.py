@@ -44,20 +44,25 @@ def count_inference(
     """(masks to infer, whether that is exact, masks found cached) for the shown frames.
 
     Dedup decisions are known from cached chains (or trivially, with dedup
-    off); where a segment's decisions are not cached yet, a shown frame is
-    counted as needing its own mask unless that is cached: an upper bound.
+    off), and so are keyframe decisions (or trivially, with keyframes 1);
+    where a segment's decisions are not cached yet, a shown frame is counted
+    as needing its own mask unless that is cached: an upper bound. A frame
+    whose mask is carried from a keyframe needs that keyframe's mask.
     """
     missing: set[int] = set()
     present: set[int] = set()
     exact = True
-    chains: dict[int, dict[int, int] | None] = {}
+    chains: dict[int, tuple[dict[int, int] | None, dict[int, int] | None]] = {}
     for stamp, repeats in annotated:
         segment = segment_of(stamp.time)
         if segment not in chains:
-            chains[segment] = cache.get_chain(names.chain(segment)) if cache is not None and names.threshold > 0 else None
+            chains[segment] = (
+                cache.get_chain(names.chain(segment)) if cache is not None and names.threshold > 0 else None,
+                cache.get_chain(names.keys(segment)) if cache is not None and names.keyframes > 1 else None,
+            )
         if repeats == 0:
             continue
-        chain = chains[segment]
+        chain, keys = chains[segment]
         if names.threshold == 0:
             ref = stamp.pts
         elif chain is not None and stamp.pts in chain:
@@ -65,6 +70,11 @@ def count_inference(
         else:
             exact = False
             ref = stamp.pts
+        if names.keyframes > 1:
+            if keys is not None and ref in keys:
+                ref = keys[ref]
+            else:
+                exact = False
         if ref in missing or ref in present:
             continue
         (present if cache is not None and cache.has(names.mask(ref)) else missing).add(ref)
@@ -81,7 +91,7 @@ def inference_needed(graph: Node, cache: Any) -> tuple[int, bool, int]:
     end = begin + timeline.frames / timeline.fps
     stamps = [s for s in frame_stamps(Path(timeline.decode.path), timeline.decode.start, end) if s.time >= timeline.decode.start]
     annotated = select_frames(stamps, begin, timeline.fps, timeline.frames, timeline.source_fps, keep_unused=True)
-    names = MaskNames(timeline.decode.sha256, matte.model_identity(), matte.dedup_threshold)
+    names = MaskNames(timeline.decode.sha256, matte.model_identity(), matte.dedup_threshold, matte.keyframes)
     return count_inference(annotated, names, cache)
 
 

@@ -98,7 +98,7 @@ def timeline(node: Timeline, frames: Iterator[Any], ctx: RunContext) -> Iterator
 def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) -> Iterator[Matted]:
     return matte_frames(
         annotated,
-        names=MaskNames(node.timeline.decode.sha256, node.model_identity(), node.dedup_threshold),
+        names=MaskNames(node.timeline.decode.sha256, node.model_identity(), node.dedup_threshold, node.keyframes),
         input_size=node.model.input_size,
         temporal=(node.temporal, node.ema_alpha, node.cut_threshold),
         first_time=node.timeline.decode.start,

@@ -88,6 +88,15 @@ class ModelSettings(_Strict):
             "last inferred frame. 0 turns it off."
         ),
     )
+    keyframes: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description=(
+            "Infer the model on every N-th changed frame (and after each scene cut) and carry its matte to the "
+            "frames between by their motion. 1 infers every changed frame."
+        ),
+    )
 
 
 class Trim(_Strict):
