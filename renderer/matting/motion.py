@@ -32,10 +32,11 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return ((54 * r + 183 * g + 19 * b + 128) >> 8).astype(np.int16)
 
 
-def _shifts(search: int) -> list[tuple[int, int]]:
-    """Every (dy, dx) within `search`, smallest first: ties in the matching go to the smaller shift."""
-    span = range(-search, search + 1)
-    return sorted(((dy, dx) for dy in span for dx in span), key=lambda s: (s[0] ** 2 + s[1] ** 2, s))
+def _shift_order(search: int) -> np.ndarray:
+    """Indices of the (2s+1)^2 shifts, row-major by (dy, dx), smallest shift first: ties go to the smaller."""
+    span = np.arange(-search, search + 1)
+    dy, dx = np.meshgrid(span, span, indexing="ij")
+    return np.lexsort((dx.ravel(), dy.ravel(), dy.ravel() ** 2 + dx.ravel() ** 2))
 
 
 def block_motion(key: np.ndarray, frame: np.ndarray, block: int = BLOCK, search: int = SEARCH) -> np.ndarray:
@@ -47,18 +48,23 @@ def block_motion(key: np.ndarray, frame: np.ndarray, block: int = BLOCK, search:
     height, width = frame.shape
     block = max(1, min(block, height, width))
     rows, cols = height // block, width // block
-    inner = frame[: rows * block, : cols * block].astype(np.int16)
-    padded = np.pad(key.astype(np.int16), search, mode="edge")
-    shifts = _shifts(search)
-    costs = np.empty((len(shifts), rows, cols), np.int64)
-    diff = np.empty(inner.shape, np.int16)
-    for i, (dy, dx) in enumerate(shifts):
-        moved = padded[search + dy : search + dy + rows * block, search + dx : search + dx + cols * block]
-        np.subtract(moved, inner, out=diff)
-        np.abs(diff, out=diff)
-        costs[i] = diff.reshape(rows, block, cols, block).sum(axis=(1, 3), dtype=np.int64)
-    best = np.argmin(costs, axis=0)  # the first minimum: the smallest shift among equal costs
-    return np.asarray(shifts, dtype=np.int64)[best]
+    inner = frame[: rows * block, : cols * block].astype(np.int32)
+    padded = np.pad(key[: rows * block, : cols * block].astype(np.int32), search, mode="edge")
+    span = 2 * search + 1
+    # Every shift of the key at once (a view), minus the frame: span^2 x H x W absolute differences.
+    moved = np.lib.stride_tricks.sliding_window_view(padded, inner.shape)
+    diff = np.subtract(moved, inner, out=np.empty((span, span) + inner.shape, np.int32))
+    np.abs(diff, out=diff)
+    # Block sums: columns of each block first (strided adds), then its rows.
+    across = diff[..., 0::block].copy()
+    for i in range(1, block):
+        across += diff[..., i::block]
+    costs = across[..., 0::block, :].copy()
+    for i in range(1, block):
+        costs += across[..., i::block, :]
+    order = _shift_order(search)
+    best = order[np.argmin(costs.reshape(span * span, rows, cols)[order], axis=0)]
+    return np.stack((best // span - search, best % span - search), axis=-1).astype(np.int64)
 
 
 def _block_weights(size: int, block: int, count: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
