@@ -82,3 +82,30 @@ def test_the_gpu_benchmark_measures_a_gpu_or_says_its_figures_are_pending(tmp_pa
         return
     assert all(results[f"batch_{size}_equals_single"] for size in gpu.BATCHES[1:])  # batching never changes a mask
     assert results["best_batch"] in gpu.BATCHES and results["gpu_over_codec_floor"] > 0
+
+
+@pytest.mark.parametrize("model_extra", ["", ", dedup_threshold: 0", ", keyframes: 2"])
+def test_a_render_in_batches_is_the_render_one_frame_at_a_time(project, redness_model, tmp_path: Path, monkeypatch, model_extra):
+    """The matte stage as on a GPU (batches of 4, forced here on the CPU): the same output bytes and counts."""
+    from renderer import api
+    from renderer.graph.stages import RunContext
+
+    body = (
+        f"version: 1\nsource: media/clip.mp4\nmodel: {{name: {redness_model}{model_extra}}}\n"
+        "export: {path: out/o.webm}\n"
+    )
+    one = api.render(api.compile(project(body, name="one.yaml"), options=api.Options(cache_dir=tmp_path / "c1")))
+    sizes: list[int] = []
+    original = Matter.many
+
+    def spy(self, frames):
+        sizes.append(len(frames))
+        return original(self, frames)
+
+    monkeypatch.setattr(Matter, "many", spy)
+    monkeypatch.setattr(RunContext, "batch", staticmethod(lambda device: 4))
+    made = api.compile(project(body.replace("out/o.webm", "out/b.webm"), name="batched.yaml"), options=api.Options(cache_dir=tmp_path / "c2"))
+    four = api.render(made)
+    assert max(sizes) == 4 and sum(sizes) == four.inferred_frames  # it did batch
+    assert (four.inferred_frames, four.cached_frames, four.reused_frames) == (one.inferred_frames, one.cached_frames, one.reused_frames)
+    assert Path(four.output).read_bytes() == Path(one.output).read_bytes()

@@ -25,6 +25,7 @@ them (a few milliseconds a frame).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 from math import floor
@@ -38,6 +39,8 @@ from renderer.matting import motion
 from renderer.matting.temporal import Smoother, changed_fraction
 
 SEGMENT = Fraction(2)  # seconds of source per dedup segment
+# Shown frames that may wait for a batch of masks (a long still shot reuses one mask: it must not hold them all).
+WAIT_LIMIT = 32
 # A reference frame after a scene cut is always a keyframe: carrying a mask across a
 # cut cannot work. A fixed sensitivity (the temporal filter's default), so keyframe
 # decisions do not change with the filter's settings.
@@ -99,6 +102,17 @@ class Matted:
     offset: int | None = None  # reframed outputs: the window's first pixel along its axis (graph.nodes.Reframe)
 
 
+@dataclass(eq=False)
+class _Mask:
+    """A reference frame's raw mask, to be resolved: from the cache or the model, or carried from a keyframe's."""
+
+    pts: int
+    frame: Any
+    key: "_Mask | None" = None  # carried from this keyframe's mask
+    value: np.ndarray | None = None
+    luma: np.ndarray | None = None  # a keyframe's, for the motion to the frames it carries to
+
+
 class _Segment:
     """Dedup state within one source segment."""
 
@@ -109,15 +123,14 @@ class _Segment:
         self.ref_pts: int | None = None
         self.ref_frame: Any = None
         self.ref_thumb: np.ndarray | None = None
-        self.ref_mask: np.ndarray | None = None
+        self.ref_mask: _Mask | None = None
         # Keyframes (model.keyframes > 1): reference pts -> its keyframe's pts.
         self.known_keys = known_keys
         self.decided_keys: dict[int, int] = {}
         self.ref_key: int | None = None  # the current reference's keyframe
         self.since_key = 0  # references since the last keyframe
         self.key_frame: Any = None
-        self.key_luma: np.ndarray | None = None
-        self.key_mask: np.ndarray | None = None
+        self.key_mask: _Mask | None = None
 
 
 def matte_frames(
@@ -127,11 +140,19 @@ def matte_frames(
     input_size: tuple[int, int],
     temporal: tuple[str, float, float],  # mode, alpha, cut threshold (1: no cut detection)
     first_time: Fraction,
-    infer: Callable[[np.ndarray], np.ndarray],
+    infer: Callable[[list[np.ndarray]], list[np.ndarray]],
     cache: Any,  # cache.masks.MaskCache | None
     counts: MatteCounts,
+    batch: int = 1,
 ) -> Iterator[Matted]:
-    """(frame, repeats) for every source frame from a segment start -> smoothed masks of shown frames."""
+    """(frame, repeats) for every source frame from a segment start -> smoothed masks of shown frames.
+
+    `infer` takes up to `batch` frames at once. Masks are resolved in two steps:
+    the decisions (dedup, keyframes) queue each shown frame with the mask it
+    needs, and once `batch` masks are missing (or the queue is long, or the
+    stream ends) they are read from the cache or inferred together. With a
+    batch of 1 (the CPU) each is resolved as soon as it is needed, as before.
+    """
     width, height = input_size
     threshold = names.threshold
     keyframes = names.keyframes
@@ -150,17 +171,48 @@ def matte_frames(
     def motion_luma(frame: Any) -> np.ndarray:  # what motion is found on: a fraction of the model's size
         return motion.luma(frame.rgb(max(1, width // motion.SCALE), max(1, height // motion.SCALE), downscale=True))
 
-    def raw_mask(pts: int, frame: Any) -> np.ndarray:
-        """The model's mask of a frame that needs its own: from the cache, else inferred (the only place)."""
-        mask = cache.get(names.mask(pts)) if cache is not None else None
-        if mask is not None:
-            counts.cached += 1
-            return mask
-        mask = infer(frame.rgb(width, height))
-        counts.inferred += 1
-        if cache is not None:
-            cache.put(names.mask(pts), mask)
-        return mask
+    waiting: deque[tuple[Any, int, _Mask, bool]] = deque()  # shown frames, in order, with the mask each needs
+
+    def missing(job: _Mask) -> _Mask | None:
+        """The raw mask a queued frame still waits for, if any."""
+        raw = job.key if job.key is not None else job
+        return raw if raw.value is None else None
+
+    def resolve_raw() -> None:
+        """Every raw mask the queue waits for: from the cache, else inferred in batches (the only place)."""
+        needed = list({id(raw): raw for raw in (missing(job) for _, _, job, _ in waiting) if raw is not None}.values())
+        to_infer = []
+        for raw in needed:
+            raw.value = cache.get(names.mask(raw.pts)) if cache is not None else None
+            if raw.value is not None:
+                counts.cached += 1
+            else:
+                to_infer.append(raw)
+        for start in range(0, len(to_infer), batch):
+            chunk = to_infer[start : start + batch]
+            for raw, mask in zip(chunk, infer([raw.frame.rgb(width, height) for raw in chunk])):
+                raw.value = mask
+                counts.inferred += 1
+                if cache is not None:
+                    cache.put(names.mask(raw.pts), mask)
+
+    def release(final: bool) -> Iterator[Matted]:
+        """Queued frames whose masks are known (resolving the missing ones when enough wait), in order."""
+        pending = {id(raw) for raw in (missing(job) for _, _, job, _ in waiting) if raw is not None}
+        if pending and (final or len(pending) >= batch or len(waiting) >= WAIT_LIMIT):
+            resolve_raw()
+        while waiting:
+            frame, repeats, job, cut = waiting[0]
+            if job.value is None and job.key is not None and job.key.value is not None:
+                key = job.key
+                if key.luma is None:
+                    key.luma = motion_luma(key.frame)
+                job.value = motion.carry_mask(key.value, motion.block_motion(key.luma, motion_luma(job.frame)))
+                counts.carried += 1
+            if job.value is None:
+                return
+            waiting.popleft()
+            yield Matted(frame, repeats, smoother.step(job.value, cut), cut if detect_cuts else None)
 
     def keyframe_of(seg: _Segment, frame: Any, previous_ref: Any) -> int:
         """The keyframe a new reference frame takes its mask from (itself when it is one)."""
@@ -210,7 +262,7 @@ def matte_frames(
                 key = keyframe_of(seg, frame, seg.ref_frame)
                 seg.since_key = 0 if key == frame.pts else seg.since_key + 1
                 if key == frame.pts:
-                    seg.key_frame, seg.key_luma, seg.key_mask = frame, None, None
+                    seg.key_frame, seg.key_mask = frame, None
                 seg.ref_key = key
             seg.ref_pts, seg.ref_frame, seg.ref_thumb, seg.ref_mask = frame.pts, frame, own_thumb, None
 
@@ -220,19 +272,17 @@ def matte_frames(
             counts.reused += 1
         if seg.ref_mask is None:
             if keyframes == 1 or seg.ref_key == seg.ref_pts:
-                seg.ref_mask = raw_mask(seg.ref_pts, seg.ref_frame)
-                seg.key_mask = seg.ref_mask
+                seg.ref_mask = seg.key_mask = _Mask(seg.ref_pts, seg.ref_frame)
             else:
                 if seg.key_mask is None:
-                    seg.key_mask = raw_mask(seg.ref_key, seg.key_frame)
-                if seg.key_luma is None:
-                    seg.key_luma = motion_luma(seg.key_frame)
-                seg.ref_mask = motion.carry_mask(seg.key_mask, motion.block_motion(seg.key_luma, motion_luma(seg.ref_frame)))
-                counts.carried += 1
+                    seg.key_mask = _Mask(seg.ref_key, seg.key_frame)
+                seg.ref_mask = _Mask(seg.ref_pts, seg.ref_frame, key=seg.key_mask)
         cut = False
         if detect_cuts:  # taken before the frame is handed on: each frame is converted in one thread
             current = signature_of(frame)
             cut = is_cut(signature, current, cut_threshold)
             signature = current
-        yield Matted(frame, repeats, smoother.step(seg.ref_mask, cut), cut if detect_cuts else None)
+        waiting.append((frame, repeats, seg.ref_mask, cut))
+        yield from release(final=False)
+    yield from release(final=True)
     close(segment)

@@ -39,14 +39,21 @@ class RunContext:
     pipeline: Pipeline = field(default_factory=Pipeline)  # the run's threads: stopped when it ends
     _matters: dict[tuple[str, str], Any] = field(default_factory=dict)
 
-    def matter(self, spec: ModelSpec, device: str) -> Callable[[np.ndarray], np.ndarray]:
+    def matter(self, spec: ModelSpec, device: str) -> Any:
         """One onnxruntime session per model per run, created on first use (warm renders never pay for it)."""
         key = (spec.sha256, device)
         if key not in self._matters:
             from renderer.matting.session import Matter
 
-            self._matters[key] = Matter(spec, self.threads, device)
+            self._matters[key] = Matter(spec, self.threads, device, batch=self.batch(device))
         return self._matters[key]
+
+    @staticmethod
+    def batch(device: str) -> int:
+        """Frames the model runs on at once: one on the CPU (no gain there, measured), several on a GPU."""
+        from renderer.matting.batching import GPU_BATCH
+
+        return 1 if device == "cpu" else GPU_BATCH
 
     @property
     def providers(self) -> list[str]:
@@ -102,7 +109,8 @@ def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) ->
         input_size=node.model.input_size,
         temporal=(node.temporal, node.ema_alpha, node.cut_threshold),
         first_time=node.timeline.decode.start,
-        infer=lambda rgb: ctx.matter(node.model, node.device)(rgb),
+        infer=lambda frames: ctx.matter(node.model, node.device).many(frames),
+        batch=ctx.batch(node.device),
         cache=ctx.cache,
         counts=ctx.counts,
     )

@@ -13,6 +13,8 @@ from pathlib import Path
 from renderer.errors import ModelError
 
 BATCH_DIM = "batch"
+# Frames per batch on a GPU: a guess until `python -m renderer.bench gpu` has run on one (README, Devices).
+GPU_BATCH = 8
 
 
 def with_batch_dimension(weights: bytes | str) -> bytes:
