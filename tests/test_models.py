@@ -23,6 +23,7 @@ from renderer.matting.session import Matter
 PRESETS = {
     # name: (input size, mean, std, output, activation, channels, scale, licence must be accepted)
     "u2netp": ((320, 320), IMAGENET_MEAN, IMAGENET_STD, 0, "none", "rgb", 1 / 255, False),
+    "u2netp-int8": ((320, 320), IMAGENET_MEAN, IMAGENET_STD, 0, "none", "rgb", 1 / 255, False),
     "u2net_human_seg": ((320, 320), IMAGENET_MEAN, IMAGENET_STD, 0, "none", "rgb", 1 / 255, False),
     "rmbg-1.4": ((1024, 1024), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), 0, "none", "rgb", 1 / 255, True),
     "isnet-general-use": ((1024, 1024), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), 0, "none", "rgb", 1 / 255, False),
@@ -100,7 +101,8 @@ def test_every_registry_entry_is_pinned():
             size, mean, std, output, activation, channels, scale
         ), name
         assert spec.license_acceptance is acceptance and len(spec.sha256) == 64 and spec.license and spec.origin
-        assert spec.embedded == (name == "u2netp") and (spec.download is None) == (name == "u2netp")
+        embedded = name in ("u2netp", "u2netp-int8")
+        assert spec.embedded == embedded and (spec.download is None) == embedded
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

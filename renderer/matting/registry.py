@@ -94,6 +94,18 @@ MODELS: dict[str, ModelSpec] = {
             resource="u2netp.onnx",
         ),
         ModelSpec(
+            name="u2netp-int8",
+            input_size=(320, 320),
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            output=0,
+            activation="none",
+            sha256="dbff2fdb4007d5be1f4b02754d6a6c5eecdab3459dd2a62fa8bc476d69ddded4",
+            license="Apache-2.0",
+            origin="embedded: u2netp quantised to int8 by python -m renderer.tools.quantize",
+            resource="u2netp-int8.onnx",
+        ),
+        ModelSpec(
             name="rmbg-1.4",
             input_size=(1024, 1024),
             mean=HALF_MEAN,
