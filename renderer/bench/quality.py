@@ -63,6 +63,7 @@ VARIANTS: dict[str, str] = {
     "guided + estimate": "matte: {refine: guided, foreground: estimate}",
     "guided + estimate, temporal: off": 'model: {temporal: "off"}\nmatte: {refine: guided, foreground: estimate}',
     "guided + estimate, temporal: ema 0.75": "model: {temporal: ema, ema_alpha: 0.75}\nmatte: {refine: guided, foreground: estimate}",
+    "model: u2netp-int8": "model: {name: u2netp-int8}",
 }
 
 
@@ -335,8 +336,8 @@ def measure(quick: bool, pairs: Path | None, log: Callable[[str], None]) -> dict
         results["references"] = reference_rows(case, frames)
         results["still_matte_dtssd_e2"] = still_matte_dtssd(case.truth)
         if pairs is not None:
-            # Stills: the temporal settings cannot matter, only the matte's.
-            still = [name for name, snippet in VARIANTS.items() if "model" not in (yaml.safe_load(snippet) or {})]
+            # Stills: the temporal settings cannot matter, only the matte's (and the model's).
+            still = [name for name, snippet in VARIANTS.items() if set((yaml.safe_load(snippet) or {}).get("model", {})) <= {"name"}]
             per_pair = {pair.name: run_variants(pair, still, cache, log) for pair in pair_cases(pairs, names, work)}
             results["pairs"] = {"folder": str(pairs), "per_pair": per_pair, "means": pair_means(per_pair)}
     results["seconds"] = round(time.perf_counter() - began, 1)
