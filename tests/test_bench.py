@@ -29,6 +29,12 @@ def test_quick_benchmark_reports_every_ratio(tmp_path: Path):
         results["warm_720p_video_bg_seconds"] / results["codec_floor_720p_seconds"], rel=0.02
     )
     assert results["video_bg_clip_alone_seconds"] > 0
+    # float against int8 in the same run: speed from the same frames, IoU against the made-up footage's truth
+    assert results["int8_speedup"] == pytest.approx(
+        results["float_inference_ms_per_frame_same_run"] / results["int8_inference_ms_per_frame"], rel=0.02
+    )
+    assert results["int8_iou_delta"] == pytest.approx(results["int8_iou_vs_truth"] - results["float_iou_vs_truth"], abs=2e-4)
+    assert 0 < results["int8_iou_vs_truth"] <= 1 and results["cold_int8_fps"] > 0
 
 
 def test_the_looped_clip_is_ten_times_as_long_and_plays(tmp_path: Path):

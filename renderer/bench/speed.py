@@ -6,6 +6,9 @@ background colour changed, and the codec floor (decoding the same frames and
 encoding them with the same settings and the same threads, nothing else).
 Warm 720p renders time the matte stages after the cache, and a video
 background (the sample behind itself) against a colour.
+The int8 model against the float one: each alone on the same frames with
+the same threads, timed in turns (int8_speedup), a cold render with each, and
+each one's IoU against the quality benchmark's ground truth (int8_iou_delta).
 Peak memory is measured in child processes, each a cold render with default
 settings: of the clip, and of a clip ten times as long (the sample looped by
 remuxing, no re-encode). Ratios are what matter: absolute seconds depend on
@@ -28,7 +31,7 @@ from renderer.bench import SAMPLE, print_results
 
 PROJECT = """version: 1
 source: {source}
-model: {{name: u2netp, dedup_threshold: 0{temporal}}}
+model: {{name: {model}, dedup_threshold: 0{temporal}}}
 trim: {{start: 0, end: {seconds}}}
 background: {background}
 export: {{path: {output}, resolution: {resolution}}}
@@ -48,11 +51,11 @@ VIDEO_BACKGROUND = "{{type: video, video: {source}, start: 3}}"
 
 def project_text(
     source: Path, seconds: float, color: str, output: Path, resolution: str = "480p", stages: str = "defaults",
-    background: str | None = None,
+    background: str | None = None, model: str = "u2netp",
 ) -> str:
     temporal, matte = MATTE_STAGES[stages]
     return PROJECT.format(
-        source=source, seconds=seconds, output=output, resolution=resolution, temporal=temporal, matte=matte,
+        source=source, seconds=seconds, output=output, resolution=resolution, temporal=temporal, matte=matte, model=model,
         background=background or f'{{type: color, color: "{color}"}}',
     )
 
@@ -93,29 +96,76 @@ def _codec_floor(graph: Any) -> float:
     return time.perf_counter() - began
 
 
-def _inference_ms(graph: Any, frames: int) -> float:
-    """The model alone, in-process, on the clip's own frames (session created beforehand)."""
-    from renderer.matting.session import Matter
+def _model_inputs(graph: Any, frames: int) -> list[Any]:
+    """The clip's first frames at the model's size, as the matte stage makes them."""
+    from renderer.graph.nodes import Matte
     from renderer.media.decode import decode_video
 
-    from renderer.graph.nodes import Matte
-
-    matte = graph.find(Matte)
-    width, height = matte.model.input_size
+    width, height = graph.find(Matte).model.input_size
     inputs = []
     for frame in decode_video(Path(graph.timeline.decode.path), Fraction(0)):
-        inputs.append(frame.rgb(width, height))  # as the matte stage makes them
+        inputs.append(frame.rgb(width, height))
         if len(inputs) == frames:
             break
-    run = Matter(matte.model)
+    return inputs
+
+
+def _inference_ms(graph: Any, frames: int) -> float:
+    """The model alone, in-process, on the clip's own frames (session created beforehand)."""
+    from renderer.graph.nodes import Matte
+    from renderer.matting.session import Matter
+
+    inputs = _model_inputs(graph, frames)
+    run = Matter(graph.find(Matte).model)
     run(inputs[0])  # first run pays one-off allocations
+    return _ms_per_frame(run, inputs)
+
+
+def _ms_per_frame(run: Any, inputs: list[Any]) -> float:
     began = time.perf_counter()
     for rgb in inputs:
         run(rgb)
     return (time.perf_counter() - began) * 1000 / len(inputs)
 
 
-def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
+def _int8_cost(graph: Any, frames: int, rounds: int, truth_frames: int) -> dict[str, Any]:
+    """u2netp against u2netp-int8: the same frames, the same threads, timed in turns (the faster of each kept).
+
+    Quality is scored against the quality benchmark's ground truth (its made-up
+    subjects over sample frames, drawn at the model's size): each model's IoU
+    with the true alpha; int8_iou_delta is int8's minus float's.
+    """
+    from renderer.bench.groundtruth import default_shots, make_clip
+    from renderer.bench.metrics import iou
+    from renderer.matting.registry import get_model
+    from renderer.matting.session import Matter
+
+    inputs = _model_inputs(graph, frames)
+    runs = {name: Matter(get_model(name)) for name in ("u2netp", "u2netp-int8")}
+    times: dict[str, float] = {}
+    for run in runs.values():
+        run(inputs[0])
+    for _ in range(rounds):
+        for name, run in runs.items():
+            took = _ms_per_frame(run, inputs)
+            times[name] = min(took, times.get(name, took))
+    width, height = runs["u2netp"].spec.input_size
+    made, truth = make_clip(default_shots(truth_frames), lambda shot, i: inputs[(shot * 3 + i) % len(inputs)], width, height)
+    scores = {
+        name: sum(iou(run(rgb).astype(float) / 255, truth.alpha[i]) for i, rgb in enumerate(made)) / len(made)
+        for name, run in runs.items()
+    }
+    return {
+        "int8_inference_ms_per_frame": round(times["u2netp-int8"], 1),
+        "float_inference_ms_per_frame_same_run": round(times["u2netp"], 1),
+        "int8_speedup": round(times["u2netp"] / times["u2netp-int8"], 2),
+        "float_iou_vs_truth": round(scores["u2netp"], 4),
+        "int8_iou_vs_truth": round(scores["u2netp-int8"], 4),
+        "int8_iou_delta": round(scores["u2netp-int8"] - scores["u2netp"], 4),
+    }
+
+
+def measure(seconds: float, source: Path = SAMPLE, truth_frames: int = 16) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="vbr-bench-") as tmp:
         work = Path(tmp)
         cache = work / "cache"
@@ -128,6 +178,9 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         graph = api.compile(project, options=api.Options(cache_dir=cache)).graph
         # Right after the cold render, over many frames: a shared machine's speed drifts.
         inference = _inference_ms(graph, min(30, cold_done.inferred_frames))
+        int8 = _int8_cost(graph, min(30, cold_done.inferred_frames), 3, truth_frames)
+        project.write_text(project_text(source, seconds, "#204080", output, model="u2netp-int8"), encoding="utf-8")
+        cold_int8, _ = _render(project, work / "cache-int8")
         project.write_text(project_text(source, seconds, "#c03030", output), encoding="utf-8")
         warm, warm_done = _render(project, cache)
         floor = _codec_floor(graph)
@@ -148,6 +201,10 @@ def measure(seconds: float, source: Path = SAMPLE) -> dict[str, Any]:
         "cold_over_floor": round(cold / expected_cold, 2),
         "warm_over_floor": round(warm / floor, 2),
         "cold_over_warm": round(cold / warm, 2),
+        "cold_fps": round(cold_done.frames / cold, 2),
+        "cold_int8_seconds": round(cold_int8, 3),
+        "cold_int8_fps": round(cold_done.frames / cold_int8, 2),
+        **int8,
         "peak_rss_mb": round(short_rss, 1),
         "peak_rss_mb_long": round(long_rss, 1),
         "rss_long_over_short": round(long_rss / short_rss, 2),
@@ -298,5 +355,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.rss_child:
         _rss_child(*args.rss_child)
         return 0
-    print_results(measure(0.2 if args.quick else 3.0), args.json)
+    print_results(measure(0.2 if args.quick else 3.0, truth_frames=4 if args.quick else 16), args.json)
     return 0
