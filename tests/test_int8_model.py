@@ -25,12 +25,39 @@ def test_the_tool_rebuilds_the_shipped_file_byte_for_byte(tmp_path: Path):
     """1.5-3.5 minutes on 2 busy cores (214 s measured): it decodes the sample, calibrates on 40 frames and quantises."""
     from renderer.tools import quantize
 
+    from importlib.metadata import version
+
     target = tmp_path / "u2netp-int8.onnx"
     assert quantize.main(["--output", str(target)]) == 0
-    built = hashlib.sha256(target.read_bytes()).hexdigest()
-    shipped = (ROOT / "renderer" / "matting" / "weights" / "u2netp-int8.onnx").read_bytes()
-    assert built == hashlib.sha256(shipped).hexdigest() == MODELS["u2netp-int8"].sha256
     assert not list(tmp_path.glob("*.partial"))
+    shipped = (ROOT / "renderer" / "matting" / "weights" / "u2netp-int8.onnx").read_bytes()
+    assert hashlib.sha256(shipped).hexdigest() == MODELS["u2netp-int8"].sha256
+    installed = {name: version(name) for name in quantize.BUILT_WITH}
+    if installed == quantize.BUILT_WITH:
+        assert hashlib.sha256(target.read_bytes()).hexdigest() == MODELS["u2netp-int8"].sha256
+        return
+    # Other onnx/onnxruntime releases may quantise to other bytes: the rebuilt model must still give the shipped one's mattes.
+    from dataclasses import replace
+
+    spec = MODELS["u2netp-int8"]
+    shipped_run = Matter(spec, threads=2)
+    rebuilt_run = Matter(replace(spec, resource=None, path=target, sha256=hashlib.sha256(target.read_bytes()).hexdigest()), threads=2)
+    for rgb in _sample_inputs(4):
+        a, b = shipped_run(rgb) > 128, rebuilt_run(rgb) > 128
+        assert (a & b).sum() / max(1, (a | b).sum()) >= IOU_BOUND, f"rebuilt with {installed}, shipped with {quantize.BUILT_WITH}"
+
+
+def _sample_inputs(count: int) -> list[np.ndarray]:
+    from fractions import Fraction
+
+    from renderer.media.decode import decode_video
+
+    frames = []
+    for frame in decode_video(BUNNY, Fraction(2)):
+        frames.append(frame.rgb(320, 320))
+        if len(frames) == count:
+            return frames
+    raise AssertionError("the sample is too short")
 
 
 def test_the_entry_is_embedded_with_u2netp_preprocessing_and_its_own_notice():

@@ -28,6 +28,9 @@ WEIGHTS = Path(__file__).resolve().parent.parent / "matting" / "weights"
 SOURCE = WEIGHTS / "u2netp.onnx"
 TARGET = WEIGHTS / "u2netp-int8.onnx"
 OPSET = 13  # the first with per-axis DequantizeLinear
+# The versions the shipped file was built with: the quantiser's output (node order, names, rounding)
+# may change between releases, so byte-for-byte rebuilds are promised with these.
+BUILT_WITH = {"onnx": "1.23.2", "onnxruntime": "1.32.0"}
 SIZE = 320  # u2netp's input, square
 
 
