@@ -188,7 +188,7 @@ def test_trim_beyond_the_source_reported_at_trim(project):
 
 def test_unknown_model_reported_at_its_name(project):
     path = project(GOOD + "model: {name: nosuchmodel}\n")
-    available = "birefnet, birefnet-lite, birefnet-portrait, isnet-general-use, rmbg-1.4, u2net_human_seg, u2netp"
+    available = "birefnet, birefnet-lite, birefnet-portrait, isnet-general-use, rmbg-1.4, u2net_human_seg, u2netp, u2netp-int8"
     assert file_problems(path) == [f"{path}:5:15: model: unknown model 'nosuchmodel' (available: {available}; or give model.path)"]
 
 
