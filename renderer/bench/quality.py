@@ -324,20 +324,22 @@ def pair_means(per_pair: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]
     return rows
 
 
-def measure(quick: bool, pairs: Path | None, log: Callable[[str], None]) -> dict[str, Any]:
+def measure(quick: bool, pairs: Path | None, log: Callable[[str], None], only: list[str] | None = None) -> dict[str, Any]:
+    """`only`: run just these variants (and the defaults, which every other is read against)."""
     began = time.perf_counter()
+    chosen = [name for name in VARIANTS if not only or name == "defaults" or name in only]
     names = pair_names(pairs) if pairs is not None else []
     with tempfile.TemporaryDirectory(prefix="vbr-quality-") as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
         case, frames, clip = synthetic_case(work, quick)
         log(f"clip: {clip['frames']} frames {clip['width']}x{clip['height']}, decodes back within "
             f"{clip['lossless_max_error']} level(s); {time.perf_counter() - began:.1f} s")
-        results: dict[str, Any] = {"clip": clip, "variants": run_variants(case, list(VARIANTS), cache, log)}
+        results: dict[str, Any] = {"clip": clip, "variants": run_variants(case, chosen, cache, log)}
         results["references"] = reference_rows(case, frames)
         results["still_matte_dtssd_e2"] = still_matte_dtssd(case.truth)
         if pairs is not None:
             # Stills: the temporal settings cannot matter, only the matte's (and the model's).
-            still = [name for name, snippet in VARIANTS.items() if set((yaml.safe_load(snippet) or {}).get("model", {})) <= {"name"}]
+            still = [name for name in chosen if set((yaml.safe_load(VARIANTS[name]) or {}).get("model", {})) <= {"name"}]
             per_pair = {pair.name: run_variants(pair, still, cache, log) for pair in pair_cases(pairs, names, work)}
             results["pairs"] = {"folder": str(pairs), "per_pair": per_pair, "means": pair_means(per_pair)}
     results["seconds"] = round(time.perf_counter() - began, 1)
@@ -374,10 +376,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small, short clip: proves the benchmark runs")
     parser.add_argument("--json", metavar="FILE", help="also write every number as JSON")
     parser.add_argument("--pairs", metavar="DIR", help="also score NAME_rgb.png + NAME_alpha.png pairs from DIR")
+    parser.add_argument("--only", metavar="VARIANT", action="append", choices=list(VARIANTS),
+                        help="run only this variant (repeatable; the defaults always run)")
     args = parser.parse_args(argv)
     try:
         pairs = Path(args.pairs) if args.pairs else None
-        results = measure(args.quick, pairs, lambda line: print(line, file=sys.stderr))
+        results = measure(args.quick, pairs, lambda line: print(line, file=sys.stderr), args.only)
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return exc.exit_code
