@@ -53,6 +53,7 @@ class Done(Event):
     manifest: dict[str, Any] = field(default_factory=dict)
     device: str = ""  # the device family masks are keyed for (cpu, cuda, ...)
     providers: list[str] = field(default_factory=list)  # onnxruntime providers that ran; none when nothing was inferred
+    carried_frames: int = 0  # references whose mask was carried from keyframes (model.keyframes)
     name = "done"
 
 

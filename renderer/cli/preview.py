@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             "event": "done", "output": str(output.resolve()), "frames": [f.index for f in frames],
             "times": [float(f.time) for f in frames], "exact": all(f.exact for f in frames),
             "inferred_frames": counts.inferred, "cached_frames": counts.cached, "reused_frames": counts.reused,
+            "carried_frames": counts.carried,
         })
     else:
         what = f"frame {frames[0].index} ({format_seconds(frames[0].time)})" if args.at is not None else f"{len(frames)} frames"

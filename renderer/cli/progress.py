@@ -78,9 +78,10 @@ def summary(done: Done) -> str:
     if done.skipped:
         return f"up to date: {shown_output(done)} (graph {done.graph_key[:12]}); --force renders it again"
     ran = f" on {', '.join(done.providers)}" if done.providers else ""
+    carried = f", {done.carried_frames} carried from keyframes" if done.carried_frames else ""
     return (
         f"wrote {shown_output(done)}: {done.frames} frames, {done.inferred_frames} inferred{ran}, "
-        f"{done.cached_frames} from cache, {done.reused_frames} reused by dedup, {done.seconds:.1f} s"
+        f"{done.cached_frames} from cache{carried}, {done.reused_frames} reused by dedup, {done.seconds:.1f} s"
     )
 
 

@@ -103,6 +103,7 @@ def render(
     done = Done(
         str(output), ctx.frames, counts.inferred, counts.cached, counts.reused,
         round(time.monotonic() - began, 3), False, graph.key(), record, graph.find(Matte).device, ctx.providers,
+        counts.carried,
     )
     emit(done)
     return done
