@@ -1,4 +1,4 @@
-"""`python -m renderer.bench [speed] [--quick] [--json FILE]`, or `... quality ...`, `... batch ...`, `... gpu ...`.
+"""`python -m renderer.bench [speed] [--quick] [--json FILE]`, or `... quality ...`, `... long ...`, `... batch ...`, `... gpu ...`, `... loop ...`.
 
 No subcommand is the speed benchmark, as before there were two.
 """
@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         from renderer.bench import gpu
 
         return gpu.main(argv[1:])
+    if argv[:1] == ["loop"]:
+        from renderer.bench import loop
+
+        return loop.main(argv[1:])
     from renderer.bench import speed
 
     return speed.main(argv[1:] if argv[:1] == ["speed"] else argv)
