@@ -119,8 +119,83 @@ def test_plan_counts_keyframes_and_a_new_interval_reuses_cached_keyframe_masks(p
     three = _compiled(project, square, redness_model, 3)
     assert three.graph.key() != two.graph.key()
     bound = renderer.plan(three)
-    assert bound.exact is False and bound.to_infer == 10  # the odd frames, if each were a keyframe
+    # The odd frames, if each were a keyframe, and one more: a carried frame may mix in a keyframe not shown.
+    assert bound.exact is False and bound.to_infer == 11
     done = renderer.render(three)  # keyframes 0, 3, ..., 18: 0, 6, 12, 18 are cached
     assert (done.inferred_frames, done.cached_frames) == (3, 4)
     after = renderer.plan(three)
     assert (after.to_infer, after.exact, after.masks_cached) == (0, True, 7)
+
+
+APPEARS = """version: 1
+source: media/clip.mp4
+model: {{name: {model}, dedup_threshold: 0, keyframes: 4, temporal: "off"}}
+trim: {{start: 0, end: {end}}}
+background: {{type: transparent}}
+export: {{path: out/appears-{end}.webm}}
+"""
+
+
+def _square_appears(path: Path, at: int, frames: int = 20) -> Path:
+    """A still red square that appears at frame `at` (too small a change to be a cut), 320x96."""
+    images = []
+    for i in range(frames):
+        image = np.empty((96, 320, 3), np.uint8)
+        image[...] = GREEN
+        if i >= at:
+            image[TOP : TOP + SIDE, 136 : 136 + SIDE] = RED
+        images.append(image)
+    return write_frames(path, images)
+
+
+def _square_level(alpha: np.ndarray) -> float:
+    return float(alpha[TOP + 10 : TOP + SIDE - 10, 146 : 136 + SIDE - 10].mean())
+
+
+def test_a_carried_frame_mixes_the_keyframes_before_and_after_by_nearness(project, redness_model, tmp_path):
+    """Keyframes 0, 4, 8, 12, 16; the square appears at 9: frames 9, 10, 11 take 1/4, 2/4, 3/4 of frame 12's
+    matte (the square) and the rest of frame 8's (none). Carried from frame 8 alone, they would show no square."""
+    source = _square_appears(tmp_path / "appears.mp4", at=9)
+    made = renderer.compile(project(APPEARS.format(model=redness_model, end=0.8), name="appears.yaml", source=source))
+    done = renderer.render(made)
+    assert (done.inferred_frames, done.carried_frames) == (5, 15)
+    levels = [_square_level(alpha) for alpha in _alpha(made)]
+    assert levels[8] < 8 and levels[12] > 245
+    for i, share in ((9, 0.25), (10, 0.5), (11, 0.75)):
+        assert abs(levels[i] - 255 * share) < 12, f"frame {i}: {levels[i]:.1f}, expected about {255 * share:.0f}"
+
+
+def test_the_last_frames_look_past_the_trim_end_and_match_a_longer_render(project, redness_model, tmp_path):
+    """Trimmed to 11 frames, frames 9 and 10 still mix in keyframe 12 (read past the end and inferred):
+    the same alpha as the 20-frame render's."""
+    source = _square_appears(tmp_path / "appears.mp4", at=9)
+    short = renderer.compile(project(APPEARS.format(model=redness_model, end=0.44), name="short.yaml", source=source))
+    done = renderer.render(short)
+    assert done.frames == 11 and done.inferred_frames == 4  # 0, 4, 8 and 12, past the end
+    long = renderer.compile(project(APPEARS.format(model=redness_model, end=0.8), name="long.yaml", source=source))
+    renderer.render(long)
+    short_alpha, long_alpha = _alpha(short), _alpha(long)
+    assert len(short_alpha) == 11
+    for i in (9, 10):
+        assert abs(_square_level(short_alpha[i]) - _square_level(long_alpha[i])) < 3
+    assert _square_level(short_alpha[10]) > 100
+    plan = renderer.plan(short)
+    assert (plan.to_infer, plan.exact) == (0, True)
+
+
+def test_no_keyframe_after_a_cut_is_mixed_into_the_frames_before_it(project, redness_model, tmp_path):
+    """Keyframes 4 with a cut at frame 8, which is also counted as a keyframe: frames 5-7 keep the old
+    shot's matte (carried from frame 4 alone), nothing of the new shot's."""
+    before = np.empty((96, 160, 3), np.uint8)
+    before[...] = GREEN
+    before[24:72, 16:64] = RED
+    after = np.empty((96, 160, 3), np.uint8)
+    after[...] = (10, 120, 40)
+    after[:, (np.arange(160) // 6) % 2 == 0] = (20, 70, 20)
+    after[24:72, 100:148] = RED
+    source = write_frames(tmp_path / "cut8.mp4", [before] * 8 + [after] * 12)
+    made = _compiled(project, source, redness_model, 4)
+    assert renderer.render(made).inferred_frames == 5  # 0, 4, 8, 12, 16
+    alpha = _alpha(made)
+    for i in (5, 6, 7):
+        assert alpha[i][30:66, 22:58].min() > 200 and alpha[i][30:66, 106:142].max() < 40, f"frame {i}"

@@ -11,7 +11,7 @@ from renderer.compose.background import BackgroundSpec, hex_to_rgb
 from renderer.compose.fade import FadeSpec
 from renderer.compose.grade import GradeSpec
 from renderer.compose.text import TextSpec, default_align, hex_to_rgba
-from renderer.graph.matte import segment_start
+from renderer.graph.matte import KEY_LOOKAHEAD, segment_start
 from renderer.compose.reframe import DEAD_ZONE, LOOKAHEAD
 from renderer.graph.nodes import (
     Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Overlay, Refine, Reframe, Scale, Timeline,
@@ -213,6 +213,7 @@ def compile_project(loaded: LoadedProject, hashes: InputHashes, window: Window |
         frames=count,
         source_fps=info.fps,
         first=first,
+        lookahead=KEY_LOOKAHEAD if settings.keyframes > 1 else Fraction(0),
     )
     temporal, alpha, cut_threshold = temporal_settings(settings)
     matte = Matte(

@@ -93,6 +93,13 @@ class Timeline(Node):
     frames: int
     source_fps: Fraction
     first: int = 0
+    lookahead: Fraction = Fraction(0)  # seconds of source read past the last output (model.keyframes: graph.matte)
+
+    def params(self) -> dict[str, Any]:
+        params = super().params()
+        if not self.lookahead:  # none, as before it existed: the same key
+            del params["lookahead"]
+        return params
 
     @property
     def window_start(self) -> Fraction:

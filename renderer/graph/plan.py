@@ -46,23 +46,29 @@ def count_inference(
     Dedup decisions are known from cached chains (or trivially, with dedup
     off), and so are keyframe decisions (or trivially, with keyframes 1);
     where a segment's decisions are not cached yet, a shown frame is counted
-    as needing its own mask unless that is cached: an upper bound. A frame
-    whose mask is carried from a keyframe needs that keyframe's mask.
+    as needing its own mask unless that is cached: an upper bound, plus one
+    with keyframes (a carried frame may need a keyframe that is not shown).
+    A frame whose mask is carried needs the masks of the keyframes it is
+    carried from.
     """
     missing: set[int] = set()
     present: set[int] = set()
     exact = True
-    chains: dict[int, tuple[dict[int, int] | None, dict[int, int] | None]] = {}
+    frames = 0
+    chains: dict[int, tuple[dict[int, int] | None, dict[int, int] | None, dict[int, int] | None]] = {}
     for stamp, repeats in annotated:
+        frames += 1
         segment = segment_of(stamp.time)
         if segment not in chains:
+            keyed = cache is not None and names.keyframes > 1
             chains[segment] = (
                 cache.get_chain(names.chain(segment)) if cache is not None and names.threshold > 0 else None,
-                cache.get_chain(names.keys(segment)) if cache is not None and names.keyframes > 1 else None,
+                cache.get_chain(names.keys(segment)) if keyed else None,
+                cache.get_chain(names.after(segment)) if keyed else None,
             )
         if repeats == 0:
             continue
-        chain, keys = chains[segment]
+        chain, keys, after = chains[segment]
         if names.threshold == 0:
             ref = stamp.pts
         elif chain is not None and stamp.pts in chain:
@@ -70,15 +76,25 @@ def count_inference(
         else:
             exact = False
             ref = stamp.pts
+        needed = [ref]
         if names.keyframes > 1:
             if keys is not None and ref in keys:
-                ref = keys[ref]
+                needed = [keys[ref]]
+                if keys[ref] != ref:  # carried: and mixed with a later keyframe?
+                    later = after.get(ref) if after is not None else None
+                    if later is None:
+                        exact = False
+                    elif later != ref:
+                        needed.append(later)
             else:
                 exact = False
-        if ref in missing or ref in present:
-            continue
-        (present if cache is not None and cache.has(names.mask(ref)) else missing).add(ref)
-    return len(missing), exact, len(present)
+        for pts in needed:
+            if pts not in missing and pts not in present:
+                (present if cache is not None and cache.has(names.mask(pts)) else missing).add(pts)
+    count = len(missing)
+    if not exact and names.keyframes > 1:
+        count = min(count + 1, frames)
+    return count, exact, len(present)
 
 
 def inference_needed(graph: Node, cache: Any) -> tuple[int, bool, int]:
@@ -88,9 +104,11 @@ def inference_needed(graph: Node, cache: Any) -> tuple[int, bool, int]:
     timeline = graph.find(Timeline)
     matte = graph.find(Matte)
     begin = timeline.window_start
-    end = begin + timeline.frames / timeline.fps
+    end = begin + timeline.frames / timeline.fps + timeline.lookahead + 1 / timeline.source_fps
     stamps = [s for s in frame_stamps(Path(timeline.decode.path), timeline.decode.start, end) if s.time >= timeline.decode.start]
-    annotated = select_frames(stamps, begin, timeline.fps, timeline.frames, timeline.source_fps, keep_unused=True)
+    annotated = select_frames(
+        stamps, begin, timeline.fps, timeline.frames, timeline.source_fps, keep_unused=True, lookahead=timeline.lookahead
+    )
     names = MaskNames(timeline.decode.sha256, matte.model_identity(), matte.dedup_threshold, matte.keyframes)
     return count_inference(annotated, names, cache)
 

@@ -10,6 +10,7 @@ frame held over several outputs (a higher rate) is inferred once.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import takewhile
 from math import ceil, floor
 from typing import Iterable, Iterator, Protocol, TypeVar
 
@@ -29,6 +30,7 @@ def select_frames(
     source_fps: Fraction,
     *,
     keep_unused: bool = False,
+    lookahead: Fraction = Fraction(0),
 ) -> Iterator[tuple[T, int]]:
     """Yield (frame, repeats) in order; the sum of repeats is at most `count`.
 
@@ -36,10 +38,15 @@ def select_frames(
     `keep_unused` (the matte stage must see every frame to make dedup
     decisions that do not depend on the trim). The sum falls short of `count`
     only when the source ends early: outputs later than the last frame's own
-    duration are not invented.
+    duration are not invented. With a `lookahead`, the frames after the last
+    output follow (repeats 0) up to that many seconds past it, and one source
+    frame more: what the matte stage needs to decide the last shown frames'
+    masks as a longer render would.
     """
     half = 1 / (2 * source_fps)
     step = 1 / fps
+    beyond = read_until(start, fps, count, source_fps, lookahead)
+    frames = iter(frames)
     i = 0
     pending: T | None = None
     repeats = 0
@@ -52,9 +59,13 @@ def select_frames(
         if pending is not None and (repeats or keep_unused):
             yield pending, repeats
             repeats = 0
-        if i >= count:  # every output is placed: read no further
+        if i >= count:  # every output is placed: read no further than the lookahead
             if pending is None and repeats:
                 yield frame, repeats
+            elif lookahead and frame.time <= beyond:
+                yield frame, 0
+            if lookahead:
+                yield from ((later, 0) for later in takewhile(lambda f: f.time <= beyond, frames))
             return
         pending = frame
     if pending is None:
@@ -65,6 +76,11 @@ def select_frames(
         i += 1
     if repeats or keep_unused:
         yield pending, repeats
+
+
+def read_until(start: Fraction, fps: Fraction, count: int, source_fps: Fraction, lookahead: Fraction) -> Fraction:
+    """The last source time select_frames passes on with a lookahead: `lookahead` past the last output, and a frame."""
+    return start + (count - 1) / fps + lookahead + 1 / source_fps
 
 
 class SourceEndedEarly(Exception):

@@ -1,7 +1,8 @@
-"""Carrying a keyframe's mask to a later frame by the motion between them (pure numpy).
+"""Carrying keyframes' masks to the frames between them by the motion between (pure numpy).
 
-model.keyframes infers only some frames; the others take the last keyframe's
-mask, moved the way the picture moved. The motion is found by block matching
+model.keyframes infers only some frames; the others take the keyframes'
+masks, moved the way the picture moved: the one before, and where it is near,
+the one after, each weighted by how near it is in time. The motion is found by block matching
 on small luma images (half the model's input size): for each BLOCK x BLOCK
 block of the later frame, the shift of up to SEARCH pixels at which the
 keyframe's luma matches it best (least sum of absolute differences; among equal
@@ -93,7 +94,26 @@ def _bilinear(image: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def carry_mask(mask: np.ndarray, motion: np.ndarray, block: int = BLOCK) -> np.ndarray:
-    """The keyframe's H x W uint8 mask moved by `block_motion` vectors (found on a smaller luma image).
+    """The keyframe's H x W uint8 mask moved by `block_motion` vectors (found on a smaller luma image)."""
+    return np.rint(_moved(mask, motion, block)).astype(np.uint8)
+
+
+def carry_between(
+    before: np.ndarray, motion_before: np.ndarray, after: np.ndarray, motion_after: np.ndarray, weight: float,
+    block: int = BLOCK,
+) -> np.ndarray:
+    """Two keyframes' masks, each moved to the frame between them, mixed: `weight` of the later one.
+
+    The frame's place in time between them: the mask of the nearer keyframe
+    counts more, and a carried frame changes smoothly from one to the next.
+    """
+    w = np.float32(weight)
+    mixed = _moved(before, motion_before, block) * (np.float32(1) - w) + _moved(after, motion_after, block) * w
+    return np.rint(mixed).astype(np.uint8)
+
+
+def _moved(mask: np.ndarray, motion: np.ndarray, block: int) -> np.ndarray:
+    """`mask` moved by `block_motion` vectors, float32 (unrounded).
 
     The luma image may be smaller than the mask by any factor: vectors and
     block sizes are scaled by mask width / (block columns * block).
@@ -116,5 +136,4 @@ def carry_mask(mask: np.ndarray, motion: np.ndarray, block: int = BLOCK) -> np.n
 
     ys = np.arange(height, dtype=np.float32)[:, None] + field(vy)
     xs = np.arange(width, dtype=np.float32)[None, :] + field(vx)
-    moved = _bilinear(mask.astype(np.float32), ys, xs)
-    return np.rint(moved).astype(np.uint8)
+    return _bilinear(mask.astype(np.float32), ys, xs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from renderer.matting.motion import BLOCK, block_motion, carry_mask, luma
+from renderer.matting.motion import BLOCK, block_motion, carry_between, carry_mask, luma
 
 
 def _scene(shift: tuple[int, int], size: int = 160) -> np.ndarray:
@@ -67,3 +67,20 @@ def test_odd_sizes_are_covered():
     assert motion.shape == (75 // BLOCK, 101 // BLOCK, 2)
     mask = np.full((150, 202), 200, np.uint8)
     assert np.array_equal(carry_mask(mask, motion), mask)  # a uniform mask stays uniform, whatever moved
+
+
+def test_between_two_keyframes_each_is_moved_and_the_nearer_counts_more():
+    """The square at (0, 0) in the keyframe before, (4, 8) in the one after, (2, 4) in the frame between:
+    both masks land on the frame's square; a weight of 0 or 1 is one keyframe's carried mask alone."""
+    before, after, here = luma(_scene((0, 0))), luma(_scene((4, 8))), luma(_scene((2, 4)))
+    from_before, from_after = block_motion(before, here), block_motion(after, here)
+    first, second = _square_mask((0, 0)), _square_mask((4, 8))
+    assert np.array_equal(carry_between(first, from_before, second, from_after, 0.0), carry_mask(first, from_before))
+    assert np.array_equal(carry_between(first, from_before, second, from_after, 1.0), carry_mask(second, from_after))
+    mixed = carry_between(first, from_before, second, from_after, 0.5)
+    assert (mixed[100:150, 104:154] == 255).all()  # the square's body where it is now
+    assert np.abs(mixed.astype(int) - _square_mask((2, 4))).mean() < 4
+    # Two keyframes that disagree (the later one lost the square): the mix is the weighted mean.
+    empty = np.zeros_like(second)
+    quarter = carry_between(first, from_before, empty, from_after, 0.25)
+    assert abs(int(quarter[120, 130]) - 191) <= 1

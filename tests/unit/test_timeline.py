@@ -254,3 +254,27 @@ def test_clip_passes_put_every_output_at_its_own_clip_time(first, count, fps, st
     """Each output of each run, `1 / fps` apart from the run's time, is at start + (i / fps mod loop)."""
     times = [run + k / fps for run, n in clip_passes(first, count, fps, start, loop) for k in range(n)]
     assert times == [start + (Fraction(i) / fps) % loop for i in range(first, first + count)]
+
+
+def test_a_lookahead_passes_the_frames_after_the_last_output_unshown():
+    """25 fps both sides, outputs 0-9: with half a second of lookahead, frames 10-22 follow with repeats 0
+    (up to 0.5 s past frame 9, and one frame more); without, nothing after frame 9 is read."""
+    frames = source(40, Fraction(25))
+    pulled: list[int] = []
+
+    def reading() -> Iterator[Frame]:
+        for frame in frames:
+            pulled.append(frame.index)
+            yield frame
+
+    picked = [(f.index, r) for f, r in select_frames(reading(), Fraction(0), Fraction(25), 10, Fraction(25),
+                                                     keep_unused=True, lookahead=Fraction(1, 2))]
+    assert picked == [(i, 1) for i in range(10)] + [(i, 0) for i in range(10, 23)]
+    assert max(pulled) == 23  # the first frame past the lookahead is read, not passed on
+    assert run(frames, Fraction(0), Fraction(25), 10, Fraction(25)) == [(i, 1) for i in range(10)]
+
+
+def test_a_lookahead_stops_where_the_source_does():
+    frames = source(12, Fraction(25))
+    picked = list(select_frames(iter(frames), Fraction(0), Fraction(25), 10, Fraction(25), keep_unused=True, lookahead=Fraction(1, 2)))
+    assert [(f.index, r) for f, r in picked] == [(i, 1) for i in range(10)] + [(10, 0), (11, 0)]
