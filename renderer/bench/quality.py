@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -52,6 +53,7 @@ VARIANTS: dict[str, str] = {
     "keyframes: 2": "model: {keyframes: 2}",
     "keyframes: 3": "model: {keyframes: 3}",
     "keyframes: 4": "model: {keyframes: 4}",
+    "keyframes: 2, temporal: off": 'model: {keyframes: 2, temporal: "off"}',
     "refine: bilinear": "matte: {refine: bilinear}",
     "refine: guided": "matte: {refine: guided}",
     "foreground: source": "matte: {foreground: source}",
@@ -257,6 +259,51 @@ def synthetic_case(work: Path, quick: bool) -> tuple[Case, list[np.ndarray], dic
     return case, frames, info
 
 
+def shifted_case(case: Case, frames: list[np.ndarray], by: int) -> Case:
+    """The clip without its first `by` frames: model.keyframes then infers the frames it carried before.
+
+    Which frames are keyframes is luck for a score: u2netp fails on single frames
+    of this clip, and a carried frame inherits its keyframe's failure. Scores over
+    every phase of the keyframe interval take that luck out.
+    """
+    from renderer.media.lossless import write_lossless
+
+    work = case.work / f"from-{by}"
+    work.mkdir(exist_ok=True)
+    source = write_lossless(work / "clip.mkv", frames[by:], FPS)
+    shots = (0,) + tuple(shot - by for shot in case.truth.shots[1:] if shot > by)
+    truth = Truth(case.truth.alpha[by:], case.truth.foreground[by:], shots)
+    return Case(f"clip from frame {by}", source, truth, case.bands[by:], work)
+
+
+def keyframe_phases(
+    case: Case, frames: list[np.ndarray], rows: list[dict[str, Any]], cache: Path, log: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Each keyframes: N variant and the defaults, averaged over the clip started at frames 0 .. N - 1."""
+    intervals = {row["variant"]: int(row["variant"].split(": ")[1]) for row in rows
+                 if re.fullmatch(r"keyframes: \d+", row["variant"]) and "skipped" not in row}
+    if not intervals:
+        return []
+    main = {row["variant"]: row for row in rows}
+    shifted = {
+        by: {row["variant"]: row for row in run_variants(
+            shifted_case(case, frames, by), ["defaults"] + [name for name, n in intervals.items() if n > by], cache, log,
+        )}
+        for by in range(1, max(intervals.values()))
+    }
+    means = []
+    for name, n in intervals.items():
+        for variant in (name, "defaults"):
+            runs = [main[variant]] + [shifted[by][variant] for by in range(1, n)]
+            mean = {"variant": f"{variant} (mean of {n} phases)" if variant == name else f"defaults, the same {n} clips"}
+            for _, key in COLUMNS:
+                values = [run[key] for run in runs if run.get(key) is not None]
+                mean[key] = round(float(np.mean(values)), 4) if values else None
+            mean["inferred_frames"] = sum(run["inferred_frames"] for run in runs if "same_as" not in run)
+            means.append(mean)
+    return means
+
+
 def pair_names(folder: Path) -> list[str]:
     """NAMEs with both NAME_rgb.png and NAME_alpha.png in the folder."""
     names = sorted(p.name[: -len("_rgb.png")] for p in folder.glob("*_rgb.png"))
@@ -335,6 +382,7 @@ def measure(quick: bool, pairs: Path | None, log: Callable[[str], None], only: l
         log(f"clip: {clip['frames']} frames {clip['width']}x{clip['height']}, decodes back within "
             f"{clip['lossless_max_error']} level(s); {time.perf_counter() - began:.1f} s")
         results: dict[str, Any] = {"clip": clip, "variants": run_variants(case, chosen, cache, log)}
+        results["keyframe_phases"] = keyframe_phases(case, frames, results["variants"], cache, log)
         results["references"] = reference_rows(case, frames)
         results["still_matte_dtssd_e2"] = still_matte_dtssd(case.truth)
         if pairs is not None:
@@ -354,6 +402,9 @@ def report(results: dict[str, Any]) -> str:
         "",
         table(results["variants"], COLUMNS),
     ]
+    if results.get("keyframe_phases"):
+        parts += ["", "Keyframes over every phase (the clip from frame 0, 1, ...: each frame a keyframe once), means:", ""]
+        parts.append(table(results["keyframe_phases"], COLUMNS))
     refs = results["references"]
     if refs:
         parts += ["", "With the true alpha (no model), composite-band error in levels:"]
