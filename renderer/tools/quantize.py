@@ -40,7 +40,7 @@ class Recipe:
 
     per_channel: bool = True
     symmetric_activations: bool = False
-    reduce_range: bool = False
+    reduce_range: bool = False  # 7-bit weights: see RECIPE
     method: str = "MinMax"  # onnxruntime CalibrationMethod name
     exclude: tuple[str, ...] = ()  # float-kept nodes, by name in the pre-processed model
     concat_ratio: float = 8.0  # a Concat whose inputs' ranges differ more than this stays float, with its convs
@@ -49,7 +49,12 @@ class Recipe:
     digits: int = 4  # significant digits calibration ranges are rounded to
 
 
-RECIPE = Recipe()
+# reduce_range: on x86 without VNNI (AVX2, or AVX-512 without VNNI) onnxruntime's uint8 x int8 convolution sums pairs of
+# products in 16 bits (vpmaddubsw), which saturates with full 8-bit weights: the int8 kernels then gave 28.6 dB
+# output SQNR against the float model where the same QDQ model run in float gave 33.5 dB. With 7-bit weights the
+# pairs cannot saturate and the kernels give what the QDQ model promises (31.9 dB), held-out sample frames agree
+# with the float model better (IoU 0.994 mean / 0.987 worst, was 0.987 / 0.970), at the same speed.
+RECIPE = Recipe(reduce_range=True)
 
 
 def calibration_frames(recipe: Recipe) -> list[np.ndarray]:
