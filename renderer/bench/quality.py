@@ -260,20 +260,24 @@ def synthetic_case(work: Path, quick: bool) -> tuple[Case, list[np.ndarray], dic
 
 
 def shifted_case(case: Case, frames: list[np.ndarray], by: int) -> Case:
-    """The clip without its first `by` frames: model.keyframes then infers the frames it carried before.
+    """The clip without the first `by` frames of each shot: model.keyframes then infers other frames.
 
     Which frames are keyframes is luck for a score: u2netp fails on single frames
-    of this clip, and a carried frame inherits its keyframe's failure. Scores over
-    every phase of the keyframe interval take that luck out.
+    of this clip, and a carried frame inherits its keyframe's failure. Keyframes
+    restart at each cut, so each shot is shifted; scores over every phase of the
+    keyframe interval take that luck out.
     """
     from renderer.media.lossless import write_lossless
 
+    shots = case.truth.shots
+    ends = shots[1:] + (len(frames),)
+    kept = [i for start, end in zip(shots, ends) for i in range(start + by, end)]
     work = case.work / f"from-{by}"
     work.mkdir(exist_ok=True)
-    source = write_lossless(work / "clip.mkv", frames[by:], FPS)
-    shots = (0,) + tuple(shot - by for shot in case.truth.shots[1:] if shot > by)
-    truth = Truth(case.truth.alpha[by:], case.truth.foreground[by:], shots)
-    return Case(f"clip from frame {by}", source, truth, case.bands[by:], work)
+    source = write_lossless(work / "clip.mkv", [frames[i] for i in kept], FPS)
+    starts = tuple(int(np.cumsum([0] + [end - start - by for start, end in zip(shots, ends)])[k]) for k in range(len(shots)))
+    truth = Truth(case.truth.alpha[kept], case.truth.foreground[kept], starts)
+    return Case(f"clip, each shot from its frame {by}", source, truth, [case.bands[i] for i in kept], work)
 
 
 def keyframe_phases(
@@ -403,7 +407,7 @@ def report(results: dict[str, Any]) -> str:
         table(results["variants"], COLUMNS),
     ]
     if results.get("keyframe_phases"):
-        parts += ["", "Keyframes over every phase (the clip from frame 0, 1, ...: each frame a keyframe once), means:", ""]
+        parts += ["", "Keyframes over every phase (each shot from its frame 0, 1, ...: each frame a keyframe once), means:", ""]
         parts.append(table(results["keyframe_phases"], COLUMNS))
     refs = results["references"]
     if refs:
