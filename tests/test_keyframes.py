@@ -68,8 +68,8 @@ def test_keyframes_2_infers_every_other_frame_and_the_matte_follows_the_square(p
         assert np.abs(alpha[i].astype(int) - truth[i]).mean() < 2
 
 
-def test_a_cut_forces_a_keyframe(project, redness_model, tmp_path):
-    """Keyframes 4: 0, 4, 8, then the cut at 9 starts again: 9, 13, 17."""
+def _two_shots(path: Path, cut: int, frames: int = 20) -> Path:
+    """A red square on the left over green, then from frame `cut` one on the right over striped green: a hard cut."""
     before = np.empty((96, 160, 3), np.uint8)
     before[...] = GREEN
     before[24:72, 16:64] = RED
@@ -77,7 +77,12 @@ def test_a_cut_forces_a_keyframe(project, redness_model, tmp_path):
     after[...] = (10, 120, 40)
     after[:, (np.arange(160) // 6) % 2 == 0] = (20, 70, 20)
     after[24:72, 100:148] = RED
-    source = write_frames(tmp_path / "cut.mp4", [before] * 9 + [after] * 11)
+    return write_frames(path, [before] * cut + [after] * (frames - cut))
+
+
+def test_a_cut_forces_a_keyframe(project, redness_model, tmp_path):
+    """Keyframes 4: 0, 4, 8, then the cut at 9 starts again: 9, 13, 17."""
+    source = _two_shots(tmp_path / "cut.mp4", 9)
     made = _compiled(project, source, redness_model, 4)
     assert renderer.render(made).inferred_frames == 6
     alpha = _alpha(made)
@@ -186,14 +191,7 @@ def test_the_last_frames_look_past_the_trim_end_and_match_a_longer_render(projec
 def test_no_keyframe_after_a_cut_is_mixed_into_the_frames_before_it(project, redness_model, tmp_path):
     """Keyframes 4 with a cut at frame 8, which is also counted as a keyframe: frames 5-7 keep the old
     shot's matte (carried from frame 4 alone), nothing of the new shot's."""
-    before = np.empty((96, 160, 3), np.uint8)
-    before[...] = GREEN
-    before[24:72, 16:64] = RED
-    after = np.empty((96, 160, 3), np.uint8)
-    after[...] = (10, 120, 40)
-    after[:, (np.arange(160) // 6) % 2 == 0] = (20, 70, 20)
-    after[24:72, 100:148] = RED
-    source = write_frames(tmp_path / "cut8.mp4", [before] * 8 + [after] * 12)
+    source = _two_shots(tmp_path / "cut8.mp4", 8)
     made = _compiled(project, source, redness_model, 4)
     assert renderer.render(made).inferred_frames == 5  # 0, 4, 8, 12, 16
     alpha = _alpha(made)
