@@ -55,10 +55,10 @@ def stills(
 ) -> tuple[list[Still], MatteCounts]:
     """The finished frames at `indices`; with `layers`, each also keeps the source frame and matte it was made of."""
     ctx = RunContext(emit=emit, cache=open_cache(cache_root, emit), threads=threads)
-    warmup = _warmup(loaded, hashes, device)
+    full = compile_project(loaded, hashes, device=device)
     results = []
     for index in indices:
-        graph, first, _ = _window(loaded, hashes, index, ctx.cache, device, warmup)
+        graph, first, _ = _window(loaded, hashes, full, index, ctx.cache, device)
         taken = _Taps(graph, index, ctx)
         found: Any = None
         shown: _Scaled | None = None
@@ -89,24 +89,21 @@ def masks_to_infer(
     Looks at the container index and the cache only; nothing is decoded.
     """
     cache = open_cache(cache_root, ignore)
-    graph, first, from_start = _window(loaded, hashes, index, cache, device, _warmup(loaded, hashes, device))
+    graph, first, from_start = _window(loaded, hashes, compile_project(loaded, hashes, device=device), index, cache, device)
     return from_start if first == 0 else inference_needed(graph, cache)[0]
 
 
-def _warmup(loaded: LoadedProject, hashes: InputHashes, device: str) -> int:
-    matte = compile_project(loaded, hashes, device=device).find(Matte)
-    return min(MAX_WARMUP, warmup_frames(matte.temporal, matte.ema_alpha))
-
-
 def _window(
-    loaded: LoadedProject, hashes: InputHashes, index: int, cache: Any, device: str, warmup: int
+    loaded: LoadedProject, hashes: InputHashes, full: Encode, index: int, cache: Any, device: str
 ) -> tuple[Encode, int, int]:
     """The graph a still at `index` is computed by, its first output frame, and the masks missing from the trim start.
 
     From the trim start when every mask up to the still is cached (exact), else
-    from `warmup` frames before it.
+    from a warm-up of the temporal filter before it. `full` is the whole render's graph.
     """
-    end = _window_end(loaded, hashes, index, device)
+    matte = full.find(Matte)
+    warmup = min(MAX_WARMUP, warmup_frames(matte.temporal, matte.ema_alpha))
+    end = _window_end(full, index)
     from_start = compile_project(loaded, hashes, Window(0, end), device)
     to_infer, exact, _ = inference_needed(from_start, cache)
     first = 0 if (to_infer == 0 and exact) or index <= warmup else index - warmup
@@ -115,10 +112,9 @@ def _window(
     return compile_project(loaded, hashes, Window(first, end - first), device), first, to_infer
 
 
-def _window_end(loaded: LoadedProject, hashes: InputHashes, index: int, device: str) -> int:
+def _window_end(full: Encode, index: int) -> int:
     """One past the last output frame a still at `index` depends on: itself, or further when a
     reframe follows the subject (its window's place looks ahead), within the render."""
-    full = compile_project(loaded, hashes, device=device)
     if not full.has(Reframe) or full.find(Reframe).mode != "subject":
         return index + 1
     timeline = full.find(Timeline)
