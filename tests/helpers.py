@@ -74,29 +74,37 @@ def make_clip(
         for packet in stream.encode(None):
             container.mux(packet)
         if astream is not None:
-            total = round((seconds if audio_seconds is None else audio_seconds) * 48000)
-            t = np.arange(total) / 48000
-            tone = (loudness * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            for start in range(0, total, 1024):
-                # Interleaved: PyAV's from_ndarray cannot take 8 planes.
-                block = np.repeat(tone[start : start + 1024], audio_channels)[None]
-                aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="flt", layout=astream.layout.name)
-                aframe.sample_rate = 48000
-                aframe.pts = start
-                for packet in astream.encode(aframe):
-                    container.mux(packet)
-            for packet in astream.encode(None):
-                container.mux(packet)
+            write_tone(container, astream, seconds if audio_seconds is None else audio_seconds, 440, loudness)
     return path
 
 
-def write_frames(path: Path, images: list[np.ndarray], fps: int = 25) -> Path:
-    """RGB frames as a lossless H.264 4:4:4 clip (x264 takes odd and 1-pixel sides there)."""
+def write_tone(container: av.container.OutputContainer, astream: av.audio.stream.AudioStream, seconds: float,
+               hertz: float, loudness: float) -> None:
+    """A sine of peak `loudness` on every channel of `astream`, 48 kHz, `seconds` long, then the encoder flushed."""
+    total = round(seconds * 48000)
+    wave = (loudness * np.sin(2 * np.pi * hertz * np.arange(total) / 48000)).astype(np.float32)
+    channels = astream.layout.nb_channels
+    for start in range(0, total, 1024):
+        # Interleaved: PyAV's from_ndarray cannot take 8 planes.
+        block = np.repeat(wave[start : start + 1024], channels)[None]
+        aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="flt", layout=astream.layout.name)
+        aframe.sample_rate = 48000
+        aframe.pts = start
+        for packet in astream.encode(aframe):
+            container.mux(packet)
+    for packet in astream.encode(None):
+        container.mux(packet)
+
+
+def write_frames(path: Path, images: list[np.ndarray], fps: int = 25, tone: float | None = None) -> Path:
+    """RGB frames as a lossless H.264 4:4:4 clip (x264 takes odd and 1-pixel sides there);
+    `tone`: with a stereo AAC 1 kHz sine of that peak, as long as the frames."""
     height, width = images[0].shape[:2]
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
         stream.options = {"crf": "0", "preset": "ultrafast"}
+        sound = container.add_stream("aac", rate=48000, layout="stereo") if tone else None
         for i, image in enumerate(images):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
             frame.pts = i
@@ -104,6 +112,8 @@ def write_frames(path: Path, images: list[np.ndarray], fps: int = 25) -> Path:
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
+        if sound is not None:
+            write_tone(container, sound, len(images) / fps, 1000, tone)
     return path
 
 

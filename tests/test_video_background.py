@@ -6,11 +6,10 @@ from fractions import Fraction
 from math import ceil
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
-from helpers import read_audio, read_video, save_png
+from helpers import read_audio, read_video, save_png, write_frames
 from renderer import api
 
 BODY = """version: 1
@@ -43,35 +42,15 @@ def make_background(
 ) -> Path:
     """Frame i solid `shade(i)` (or, with `bands`, three horizontal bands), lossless 4:4:4; `tone`: a loud 1 kHz track."""
     width, height = size
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
-        stream.options = {"crf": "0", "preset": "ultrafast"}
-        sound = container.add_stream("aac", rate=48000, layout="stereo") if tone else None
-        for i in range(frames):
-            image = np.empty((height, width, 3), np.uint8)
-            image[...] = shade(i % SHADES)
-            if bands:
-                image[: height // 3] = YELLOW
-                image[height * 2 // 3 :] = CYAN
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-        if sound is not None:
-            total = round(frames / fps * 48000)
-            wave = (tone * np.sin(2 * np.pi * 1000 * np.arange(total) / 48000)).astype(np.float32)
-            for start in range(0, total, 1024):
-                block = np.repeat(wave[start : start + 1024], 2)[None]
-                chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="flt", layout="stereo")
-                chunk.sample_rate, chunk.pts = 48000, start
-                for packet in sound.encode(chunk):
-                    container.mux(packet)
-            for packet in sound.encode(None):
-                container.mux(packet)
-    return path
+    images = []
+    for i in range(frames):
+        image = np.empty((height, width, 3), np.uint8)
+        image[...] = shade(i % SHADES)
+        if bands:
+            image[: height // 3] = YELLOW
+            image[height * 2 // 3 :] = CYAN
+        images.append(image)
+    return write_frames(path, images, fps, tone)
 
 
 YELLOW = (200, 200, 0)
