@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator, TypeVar
 
 import av
 import numpy as np
@@ -25,8 +25,6 @@ from renderer.errors import MediaError
 from renderer.media.audio import RATE
 from renderer.publish import PARTIAL_MARKER, partial_prefix, remove_stale_partials
 
-if TYPE_CHECKING:
-    from renderer.media.sequence import SequenceWriter
 
 # Fixed thread counts: x264 records its settings (threads included) in the
 # stream, so letting it follow the core count would change bytes per machine.
@@ -143,7 +141,7 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 
 def open_writer(
     target: Path, video: VideoSettings, audio: Iterator[np.ndarray] | None, layout: str | None, pattern: str | None = None
-) -> VideoWriter | SequenceWriter:
+) -> StagedWriter:
     """The writer for the format: VideoWriter for a file, SequenceWriter for a PNG sequence (a folder)."""
     if video.format == "png":
         from renderer.media.sequence import SequenceWriter
@@ -153,12 +151,96 @@ def open_writer(
     return VideoWriter(target, video, audio, layout)
 
 
-class VideoWriter:
-    """Write frames with `write`, then `commit` to publish the file.
+W = TypeVar("W", bound="StagedWriter")
 
-    Leaving the `with` block without `commit` (an error, Ctrl-C) deletes the
-    temporary file and leaves the target path as it was.
+
+class StagedWriter:
+    """What both writers share: frames go into a partial beside the target (a file, a folder) that
+    `commit` publishes whole. Leaving the `with` block without `commit` (an error, Ctrl-C) deletes
+    the partial and leaves the target as it was.
+
+    Subclasses say how to stage, open, write, flush, close and publish; errors become MediaErrors here.
     """
+
+    WHAT = "file"  # what is published, for messages
+    target: Path
+    frames: int
+    temp: Path | None = None
+
+    def __enter__(self: W) -> W:
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_partials(self.target)
+            self.temp = self._stage()
+        except OSError as exc:
+            raise MediaError(f"{self.target}: cannot write here ({exc.strerror or exc})") from None
+        try:
+            self._open()
+        except av.error.FFmpegError as exc:
+            self._discard()
+            raise MediaError(f"{self.target}: cannot start encoding ({exc})") from None
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.temp is not None and self.temp.exists():
+            self._discard()
+
+    def write(self, image: np.ndarray) -> None:
+        """One output frame: H x W x 3 (RGB), H x W x 4 (straight RGBA) or H x W (grey: a matte) uint8."""
+        try:
+            self._write(image)
+        except (av.error.FFmpegError, OSError) as exc:  # OSError: the disk is full, the device went away
+            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
+
+    def commit(self) -> Path:
+        """Flush the encoders, close what is open and publish the partial onto the target."""
+        if self.frames == 0:
+            raise MediaError("nothing to write: the render produced no frames")
+        try:
+            self._flush()
+        except (av.error.FFmpegError, OSError) as exc:
+            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
+        try:
+            self._publish()
+        except OSError as exc:
+            raise MediaError(f"{self.target}: cannot move the finished {self.WHAT} into place ({exc.strerror or exc})") from None
+        return self.target
+
+    def _discard(self) -> None:
+        try:
+            self._close()
+        except Exception:
+            pass
+        finally:
+            self._remove_partial()
+
+    def _stage(self) -> Path:
+        raise NotImplementedError
+
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def _write(self, image: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def _remove_partial(self) -> None:
+        raise NotImplementedError
+
+    def _publish(self) -> None:
+        raise NotImplementedError
+
+
+class VideoWriter(StagedWriter):
+    """A video file: write frames with `write`, then `commit` to publish it."""
 
     def __init__(
         self,
@@ -173,55 +255,34 @@ class VideoWriter:
         self.layout = layout
         self.frames = 0
         self._audio = AudioFeed(audio, layout) if audio is not None and layout else None
+        self.container: av.container.OutputContainer | None = None
 
-    def __enter__(self) -> "VideoWriter":
-        try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_partials(self.target)
-            fd, name = tempfile.mkstemp(
-                prefix=partial_prefix(self.target), suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
-            )
-        except OSError as exc:
-            raise MediaError(f"{self.target}: cannot write here ({exc.strerror or exc})") from None
+    def _stage(self) -> Path:
+        fd, name = tempfile.mkstemp(
+            prefix=partial_prefix(self.target), suffix=f"{PARTIAL_MARKER}.{self.video.format}", dir=self.target.parent
+        )
         os.close(fd)
-        self.temp = Path(name)
-        os.chmod(self.temp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file the usual mode
-        try:
-            self.container = av.open(
-                str(self.temp), mode="w", format=self.video.format, container_options=_container_options(self.video.format)
-            )
-            self.container.metadata.clear()
-            self.vstream = _video_stream(self.container, self.video)
-            self.astream = None
-            if self._audio is not None:
-                self.astream = audio_stream(self.container, self.video.format, self._audio.layout)
-        except av.error.FFmpegError as exc:
-            self._discard()
-            raise MediaError(f"{self.target}: cannot start encoding ({exc})") from None
-        except BaseException:
-            self._discard()
-            raise
-        return self
+        os.chmod(name, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file the usual mode
+        return Path(name)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.temp.exists():
-            self._discard()
+    def _open(self) -> None:
+        assert self.temp is not None
+        self.container = av.open(
+            str(self.temp), mode="w", format=self.video.format, container_options=_container_options(self.video.format)
+        )
+        self.container.metadata.clear()
+        self.vstream = _video_stream(self.container, self.video)
+        self.astream = None
+        if self._audio is not None:
+            self.astream = audio_stream(self.container, self.video.format, self._audio.layout)
 
-    def _discard(self) -> None:
-        try:
-            if getattr(self, "container", None) is not None:
-                self.container.close()
-        except Exception:
-            pass
-        finally:
-            self.temp.unlink(missing_ok=True)
+    def _close(self) -> None:
+        if self.container is not None:
+            self.container.close()
 
-    def write(self, image: np.ndarray) -> None:
-        """One output frame: H x W x 3 (RGB), H x W x 4 (straight RGBA) or H x W (grey: a matte) uint8."""
-        try:
-            self._write(image)
-        except (av.error.FFmpegError, OSError) as exc:  # OSError: the disk is full, the device went away
-            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
+    def _remove_partial(self) -> None:
+        assert self.temp is not None
+        self.temp.unlink(missing_ok=True)
 
     def _write(self, image: np.ndarray) -> None:
         image = _as_rgb(image)
@@ -251,26 +312,21 @@ class VideoWriter:
             self._mux(self.astream.encode(frame))
 
     def _mux(self, packets: list[av.Packet]) -> None:
+        assert self.container is not None
         for packet in packets:
             self.container.mux(packet)
 
-    def commit(self) -> Path:
-        """Flush encoders, close the file and rename it onto the target."""
-        if self.frames == 0:
-            raise MediaError("nothing to write: the render produced no frames")
-        try:
-            self._mux(self.vstream.encode(None))
-            if self.astream is not None:
-                self._mux(self.astream.encode(None))
-            self.container.close()
-            self.container = None
-        except (av.error.FFmpegError, OSError) as exc:
-            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
-        try:
-            os.replace(self.temp, self.target)
-        except OSError as exc:
-            raise MediaError(f"{self.target}: cannot move the finished file into place ({exc.strerror or exc})") from None
-        return self.target
+    def _flush(self) -> None:
+        assert self.container is not None
+        self._mux(self.vstream.encode(None))
+        if self.astream is not None:
+            self._mux(self.astream.encode(None))
+        self.container.close()
+        self.container = None
+
+    def _publish(self) -> None:
+        assert self.temp is not None
+        os.replace(self.temp, self.target)
 
 
 def reason(exc: BaseException) -> str:

@@ -16,10 +16,9 @@ import av
 import numpy as np
 from av.codec.context import Flags
 
-from renderer.errors import MediaError
-from renderer.media.encode import AudioFeed, VideoSettings, audio_stream, reason
+from renderer.media.encode import AudioFeed, StagedWriter, VideoSettings, audio_stream
 from renderer.outputs import SEQUENCE_AUDIO
-from renderer.publish import publish_folder, remove_stale_partials, staging_folder
+from renderer.publish import publish_folder, staging_folder
 
 # Fixed, so the bytes are too. Paeth prediction at zlib level 1: on 720p frames 5x as fast as
 # level 6 (zlib's default) and 15 % larger; level 9 is 2 % smaller than 6 at 5x its time
@@ -36,14 +35,15 @@ def pixel_format(video: VideoSettings) -> str:
     return "rgba" if video.alpha else "rgb24"
 
 
-class SequenceWriter:
-    """Write frames with `write`, then `commit` to publish the folder.
+class SequenceWriter(StagedWriter):
+    """A PNG sequence: write frames with `write`, then `commit` to publish the folder.
 
     Frame `i` (from 0) is `pattern % i` (frame_00000.png, ...); the sound, when
     there is one, is SEQUENCE_AUDIO: 16-bit PCM at 48 kHz, exactly as long as
-    the frames last. Leaving the `with` block without `commit` deletes the
-    partial folder and leaves the target as it was.
+    the frames last.
     """
+
+    WHAT = "sequence"
 
     def __init__(
         self,
@@ -59,59 +59,38 @@ class SequenceWriter:
         self.pix_fmt = pixel_format(video)
         self.frames = 0
         self._audio = AudioFeed(audio, layout) if audio is not None and layout else None
-        self.temp: Path | None = None
         self._wav: av.container.OutputContainer | None = None
 
-    def __enter__(self) -> "SequenceWriter":
-        try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_partials(self.target)
-            self.temp = staging_folder(self.target)
-        except OSError as exc:
-            raise MediaError(f"{self.target}: cannot write here ({exc.strerror or exc})") from None
-        try:
-            self.codec = av.CodecContext.create("png", "w")
-            self.codec.width, self.codec.height = self.video.width, self.video.height
-            self.codec.pix_fmt = self.pix_fmt
-            self.codec.time_base = Fraction(1) / self.video.fps
-            self.codec.thread_count = _THREADS
-            self.codec.flags |= Flags.bitexact
-            self.codec.options = dict(PNG_OPTIONS)
-            if self._audio is not None:
-                self._wav = av.open(str(self.temp / SEQUENCE_AUDIO), mode="w", format="wav", container_options={"fflags": "+bitexact"})
-                self._wav.metadata.clear()
-                self._astream = audio_stream(self._wav, "wav", self._audio.layout)
-        except av.error.FFmpegError as exc:
-            self._discard()
-            raise MediaError(f"{self.target}: cannot start encoding ({exc})") from None
-        except BaseException:
-            self._discard()
-            raise
-        return self
+    def _stage(self) -> Path:
+        return staging_folder(self.target)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.temp is not None and self.temp.exists():
-            self._discard()
+    def _open(self) -> None:
+        assert self.temp is not None
+        self.codec = av.CodecContext.create("png", "w")
+        self.codec.width, self.codec.height = self.video.width, self.video.height
+        self.codec.pix_fmt = self.pix_fmt
+        self.codec.time_base = Fraction(1) / self.video.fps
+        self.codec.thread_count = _THREADS
+        self.codec.flags |= Flags.bitexact
+        self.codec.options = dict(PNG_OPTIONS)
+        if self._audio is not None:
+            self._wav = av.open(str(self.temp / SEQUENCE_AUDIO), mode="w", format="wav", container_options={"fflags": "+bitexact"})
+            self._wav.metadata.clear()
+            self._astream = audio_stream(self._wav, "wav", self._audio.layout)
 
-    def _discard(self) -> None:
-        try:
-            if self._wav is not None:
-                self._wav.close()
-        except Exception:
-            pass
-        finally:
-            self._wav = None
-            if self.temp is not None:
-                shutil.rmtree(self.temp, ignore_errors=True)
+    def _close(self) -> None:
+        wav, self._wav = self._wav, None
+        if wav is not None:
+            wav.close()
 
-    def write(self, image: np.ndarray) -> None:
-        """One output frame: H x W grey (a matte), H x W x 3 RGB or H x W x 4 straight RGBA uint8."""
-        try:
-            self._save(self.codec.encode(self._frame(image)))
-            self.frames += 1
-            self._pump_audio()
-        except (av.error.FFmpegError, OSError) as exc:  # OSError: the disk is full, the device went away
-            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
+    def _remove_partial(self) -> None:
+        if self.temp is not None:
+            shutil.rmtree(self.temp, ignore_errors=True)
+
+    def _write(self, image: np.ndarray) -> None:
+        self._save(self.codec.encode(self._frame(image)))
+        self.frames += 1
+        self._pump_audio()
 
     def _frame(self, image: np.ndarray) -> av.VideoFrame:
         have = "gray" if image.ndim == 2 else "rgba" if image.shape[2] == 4 else "rgb24"
@@ -133,21 +112,14 @@ class SequenceWriter:
             for packet in self._astream.encode(frame):
                 self._wav.mux(packet)
 
-    def commit(self) -> Path:
-        """Flush the encoders, close the WAV file and publish the folder onto the target."""
-        if self.frames == 0:
-            raise MediaError("nothing to write: the render produced no frames")
-        try:
-            self._save(self.codec.encode(None))
-            if self._wav is not None:
-                for packet in self._astream.encode(None):
-                    self._wav.mux(packet)
-                self._wav.close()
-                self._wav = None
-        except (av.error.FFmpegError, OSError) as exc:
-            raise MediaError(f"{self.target}: encoding failed ({reason(exc)})") from None
-        try:
-            publish_folder(self.temp, self.target)
-        except OSError as exc:
-            raise MediaError(f"{self.target}: cannot move the finished sequence into place ({exc.strerror or exc})") from None
-        return self.target
+    def _flush(self) -> None:
+        self._save(self.codec.encode(None))
+        if self._wav is not None:
+            for packet in self._astream.encode(None):
+                self._wav.mux(packet)
+            self._wav.close()
+            self._wav = None
+
+    def _publish(self) -> None:
+        assert self.temp is not None
+        publish_folder(self.temp, self.target)
