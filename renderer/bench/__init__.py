@@ -1,4 +1,4 @@
-"""`python -m renderer.bench [speed | quality | batch | long]`: render speed against the codec floor, matte quality, batches on Ray, a long render's memory."""
+"""`python -m renderer.bench [speed | quality | batch | long | gpu | loop]`: render speed against the codec floor, matte quality, batches on Ray, a long render's memory, GPU batches, vbr against a plain frame loop."""
 
 from __future__ import annotations
 
