@@ -269,20 +269,19 @@ def matte_frames(
     def keyframe_of(seg: _Segment, frame: Any, previous_ref: Any) -> tuple[int, bool]:
         """The keyframe a new reference frame takes its mask from (itself when it is one), and whether a cut
         comes before it (looked for only where that matters: a keyframe that carried frames wait for)."""
+
+        def cut_before() -> bool:
+            return is_cut(signature_of(previous_ref), signature_of(frame), KEY_CUT_THRESHOLD)
+
         counted = seg.ref_key is None or seg.since_key + 1 >= keyframes
         key = seg.known_keys.get(frame.pts)
-        cut: bool | None = None
         if key is None:
-            if counted:
-                key = frame.pts
-            else:
-                cut = is_cut(signature_of(previous_ref), signature_of(frame), KEY_CUT_THRESHOLD)
-                key = frame.pts if cut else seg.ref_key
+            key = frame.pts if counted or cut_before() else seg.ref_key
             seg.decided_keys[frame.pts] = key
-        if key == frame.pts and cut is None:
-            # Not counted, it is there for a cut; counted, a cut may still come before it.
-            cut = not counted or (bool(seg.open) and is_cut(signature_of(previous_ref), signature_of(frame), KEY_CUT_THRESHOLD))
-        return key, bool(cut)
+        if key != frame.pts:
+            return key, False
+        # Not counted, it is there for a cut; counted, a cut may still come before it.
+        return key, not counted or (bool(seg.open) and cut_before())
 
     def close(seg: _Segment | None) -> None:
         if seg is None or cache is None:
