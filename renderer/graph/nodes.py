@@ -18,6 +18,7 @@ from renderer.compose.fade import FadeSpec
 from renderer.compose.grade import GradeSpec
 from renderer.compose.text import TextSpec
 from renderer.graph.keys import digest
+from renderer.graph.timeline import read_until
 from renderer.matting.registry import ModelSpec
 
 
@@ -104,6 +105,13 @@ class Timeline(Node):
     @property
     def window_start(self) -> Fraction:
         return self.start + self.first / self.fps
+
+    @property
+    def horizon(self) -> Fraction | None:
+        """With a lookahead, the last source time the timeline passes on (timeline.read_until); else None."""
+        if not self.lookahead:
+            return None
+        return read_until(self.window_start, self.fps, self.frames, self.source_fps, self.lookahead)
 
 
 @dataclass(frozen=True)

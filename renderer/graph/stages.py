@@ -25,7 +25,7 @@ from renderer.graph.nodes import (
     Audio, BackgroundVideo, Composite, Decode, Encode, Fade, Foreground, Grade, Matte, Node, Overlay, Refine, Reframe, Scale, Timeline,
 )
 from renderer.graph.prefetch import Pipeline
-from renderer.graph.timeline import SourceEndedEarly, clip_passes, complete_count, read_until, select_frames
+from renderer.graph.timeline import SourceEndedEarly, clip_passes, complete_count, select_frames
 from renderer.matting.registry import ModelSpec
 
 
@@ -105,15 +105,13 @@ def timeline(node: Timeline, frames: Iterator[Any], ctx: RunContext) -> Iterator
 
 
 def matte(node: Matte, annotated: Iterator[tuple[Any, int]], ctx: RunContext) -> Iterator[Matted]:
-    timeline = node.timeline
     return matte_frames(
         annotated,
         names=MaskNames(node.timeline.decode.sha256, node.model_identity(), node.dedup_threshold, node.keyframes),
         input_size=node.model.input_size,
         temporal=(node.temporal, node.ema_alpha, node.cut_threshold),
         first_time=node.timeline.decode.start,
-        horizon=read_until(timeline.window_start, timeline.fps, timeline.frames, timeline.source_fps, timeline.lookahead)
-        if timeline.lookahead else None,
+        horizon=node.timeline.horizon,
         infer=lambda frames: ctx.matter(node.model, node.device).many(frames),
         batch=ctx.batch(node.device),
         cache=ctx.cache,
