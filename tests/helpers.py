@@ -16,6 +16,16 @@ BITS = 8
 RED = (220, 30, 30)
 
 
+def project_body(model: str, background: str = "{type: transparent}", export: str = "{path: out/o.webm}", extra: str = "") -> str:
+    """A project over make_clip's clip (media/clip.mp4): the model per frame (no filter, no dedup), then `extra` lines."""
+    return f"""version: 1
+source: media/clip.mp4
+model: {{name: {model}, ema_alpha: 1.0, dedup_threshold: 0}}
+background: {background}
+export: {export}
+{extra}"""
+
+
 def make_clip(
     path: Path,
     *,

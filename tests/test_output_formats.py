@@ -21,18 +21,13 @@ import av
 import numpy as np
 import pytest
 
-from helpers import make_clip, make_image, read_audio
+from helpers import make_clip, make_image, project_body, read_audio
 
 RATE = 48_000
 
 
 def body(model: str, export: str, background: str = "{type: transparent}", extra: str = "") -> str:
-    return f"""version: 1
-source: media/clip.mp4
-model: {{name: {model}, ema_alpha: 1.0, dedup_threshold: 0}}
-background: {background}
-export: {export}
-{extra}"""
+    return project_body(model, background, export, extra)
 
 
 def read_pngs(folder: Path) -> dict[str, tuple[str, np.ndarray]]:

@@ -10,19 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import GREEN, RED, frame_index, make_clip, make_image, read_audio, read_video, save_png
+from helpers import GREEN, RED, frame_index, make_clip, make_image, project_body, read_audio, read_video, save_png
 
 # Codec tolerance for colours that went through 4:2:0 YUV and a lossy encoder.
 TOL = 16
 
 
-def body(model: str, background: str = "{type: transparent}", export: str = "{path: out/o.webm}", extra: str = "") -> str:
-    return f"""version: 1
-source: media/clip.mp4
-model: {{name: {model}, ema_alpha: 1.0, dedup_threshold: 0}}
-background: {background}
-export: {export}
-{extra}"""
+body = project_body
 
 
 def subject_box(frame: np.ndarray, margin: int = 4) -> tuple[slice, slice]:
