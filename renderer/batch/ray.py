@@ -44,7 +44,7 @@ STOP_SECONDS = 3.0  # after cancelling, how long rows that had just finished get
 CONNECT_SECONDS = 10.0  # for the cluster's address to answer at all
 # Ray Client starts a server process for each connection, and that process dies at its start
 # now and then (a gRPC fork race in Ray's proxier, ray-project/ray#63202: about 7 % of
-# connections; 2 of 4 test runs here hit it once). Ray then fails the connection at once with
+# connections; 2 of 5 test runs here hit it). Ray then fails the connection at once with
 # ConnectionAbortedError; a new try starts a new server.
 CLIENT_TRIES = 3
 CLEAN_SECONDS = 10.0  # how long the batch waits for each node to delete its scratch copies
